@@ -1,0 +1,34 @@
+"""Who is calling: the subject and role carried by a verified JWT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    USER = "user"
+    ANON = "anon"
+    SERVICE = "service"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    sub: str
+    role: Role
+
+    @property
+    def privileged(self) -> bool:
+        """Service and admin tokens act for any user (a bot backend, a payment webhook)."""
+        return self.role in (Role.SERVICE, Role.ADMIN)
+
+    @property
+    def user_id(self) -> int | None:
+        """The numeric account id of a registered user; None for anon and service subjects."""
+        if self.role is Role.USER and self.sub.isdigit():
+            return int(self.sub)
+        return None
+
+    def may_act_for(self, user_id: int) -> bool:
+        return self.privileged or self.user_id == user_id

@@ -1,0 +1,41 @@
+"""Redis clients for `redis://…` and for the embedded `memory://` default.
+
+`memory://` is fakeredis (with lupa, so Lua scripts run) on one in-process server shared by
+every client of the process: pub/sub, streams, TTLs and scripts behave as on Redis, so one code
+path serves both modes.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from app.config import Settings
+
+_memory_server = None
+
+
+def memory_server():  # -> fakeredis.FakeServer
+    """The process-wide in-memory server (created on first use)."""
+    global _memory_server
+    if _memory_server is None:
+        import fakeredis
+
+        _memory_server = fakeredis.FakeServer()
+    return _memory_server
+
+
+def create_redis(settings: Settings) -> Redis:
+    if settings.embedded:
+        import fakeredis
+
+        return fakeredis.FakeAsyncRedis(server=memory_server(), decode_responses=True)
+    return Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_connect_timeout=5,
+        socket_keepalive=True,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+    )

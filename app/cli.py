@@ -1,0 +1,100 @@
+"""`voxhub`: the one entry point for every Voxhub process.
+
+Configuration errors end the process with one line naming the variable (exit code 2), never a
+traceback: that line is what an operator sees in `kubectl logs` or `journalctl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from app.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    # Overrides go through the environment: Sanic's workers rebuild Settings from it.
+    for flag, variable in (("host", "HOST"), ("port", "PORT"), ("workers", "WORKERS")):
+        value = getattr(args, flag)
+        if value is not None:
+            os.environ[variable] = str(value)
+    settings = _settings()
+    from app.observability.multiproc import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(settings.metrics_dir)
+    if settings.embedded or settings.sqlite:
+        from app.db.migrate import migrate
+
+        migrate(settings)
+
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from app.factory import create_app
+
+    loader = AppLoader(factory=create_app)
+    app = loader.load()
+    app.prepare(
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        single_process=settings.embedded,
+        access_log=False,
+        motd=False,
+    )
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from app.db.migrate import migrate
+
+    migrate(_settings())
+    print("database migrated to head")
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from app.auth.tokens import issue_token
+
+    settings = _settings()
+    print(issue_token(settings.jwt_secret, args.sub, args.role, args.ttl or settings.jwt_ttl))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxhub", description="Voxhub realtime backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API and WebSocket server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    token = commands.add_parser("token", help="print a signed JWT (operators, tests)")
+    token.add_argument("--sub", required=True, help="user id, or a service's name")
+    token.add_argument("--role", default="user", choices=["user", "anon", "service", "admin"])
+    token.add_argument("--ttl", type=float, help="lifetime in seconds (default JWT_TTL)")
+    token.set_defaults(handler=cmd_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], None] = args.handler
+    try:
+        handler(args)
+    except ConfigError as exc:
+        print(f"voxhub: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Voxhub configuration: one frozen object read from the environment (and an optional `.env`).
+
+The seeds' variable names are kept so that their deployments keep working. Every value is
+parsed once at start-up; a bad value stops the process with one line naming the variable,
+because a half-configured realtime service fails later in ways far harder to read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+DEFAULT_JWT_SECRET = "my-secret-key-change-in-production"
+DEFAULT_DATABASE_URL = "sqlite:///./var/voxhub.db"
+MEMORY_REDIS_URL = "memory://"
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; its message names the variable."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(raw: str) -> float:
+    """Seconds from `30s`, `5m`, `1h`, `250ms` or plain seconds, as the Go seeds wrote them."""
+    match = _DURATION.match(raw)
+    if not match:
+        raise ValueError(f"not a duration (use e.g. 30s, 5m or plain seconds): {raw!r}")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+def parse_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def parse_port_range(raw: str) -> tuple[int, int] | None:
+    """`40000-40100` → (40000, 40100); empty → None (any port)."""
+    if not raw.strip():
+        return None
+    low, sep, high = raw.partition("-")
+    start, end = int(low), int(high if sep else low)
+    if not (0 < start <= end < 65536):
+        raise ValueError(f"not a port range: {raw!r}")
+    return start, end
+
+
+def _positive(parse: Callable[[str], T]) -> Callable[[str], T]:
+    def parse_positive(raw: str) -> T:
+        value = parse(raw)
+        if value <= 0:  # type: ignore[operator]
+            raise ValueError(f"must be positive: {raw!r}")
+        return value
+
+    return parse_positive
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse_choice(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}: {raw!r}")
+        return value
+
+    return parse_choice
+
+
+def env(name: str, default: str, parse: Callable[[str], Any] = str) -> Any:
+    """A dataclass field read from variable `name`, parsed by `parse` (default as text)."""
+    return field(default=None, metadata={"env": name, "default": default, "parse": parse})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # --- server (seeds 000, 004) ---
+    host: str = env("HOST", "0.0.0.0")
+    port: int = env("PORT", "8080", int)
+    workers: int = env("WORKERS", "1", _positive(int))
+    environment: str = env(
+        "ENVIRONMENT", "development", _choice("development", "test", "production")
+    )
+    log_level: str = env("LOG_LEVEL", "info", _choice("debug", "info", "warning", "error"))
+    log_format: str = env("LOG_FORMAT", "text", _choice("text", "json"))
+    read_timeout: float = env("READ_TIMEOUT", "15s", _positive(parse_duration))
+    write_timeout: float = env("WRITE_TIMEOUT", "15s", _positive(parse_duration))
+    idle_timeout: float = env("IDLE_TIMEOUT", "60s", _positive(parse_duration))
+    request_max_bytes: int = env("REQUEST_MAX_BYTES", "1048576", _positive(int))
+    allowed_origins: tuple[str, ...] = env("ALLOWED_ORIGINS", "*", parse_list)
+    metrics_dir: str = env("PROMETHEUS_MULTIPROC_DIR", "./var/prometheus")
+    metrics_port: int = env("METRICS_PORT", "9100", int)
+
+    # --- storage ---
+    database_url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL)
+    database_pool_size: int = env("DATABASE_POOL_SIZE", "10", _positive(int))
+    redis_url: str = env("REDIS_URL", MEMORY_REDIS_URL)
+
+    # --- identity (seed 000, 002, 004) ---
+    jwt_secret: str = env("JWT_SECRET", DEFAULT_JWT_SECRET)
+    jwt_ttl: float = env("JWT_TTL", "168h", _positive(parse_duration))
+    telegram_bot_token: str = env("TELEGRAM_BOT_TOKEN", "")
+    telegram_auth_max_age: float = env("TELEGRAM_AUTH_MAX_AGE", "24h", _positive(parse_duration))
+
+    # --- Voice AI (seed 000) ---
+    default_token_balance: int = env("DEFAULT_TOKEN_BALANCE", "1000", int)
+    min_token_threshold: int = env("MIN_TOKEN_THRESHOLD", "2000", int)
+    openai_api_key: str = env("OPENAI_API_KEY", "")
+    openai_base_url: str = env("OPENAI_BASE_URL", "")
+    openai_timeout: float = env("OPENAI_TIMEOUT", "20s", _positive(parse_duration))
+    openai_realtime_model: str = env("OPENAI_REALTIME_MODEL", "gpt-realtime")
+    openai_realtime_voice: str = env("OPENAI_REALTIME_VOICE", "alloy")
+    openai_realtime_ttl: float = env("OPENAI_REALTIME_TTL", "10m", _positive(parse_duration))
+
+    # --- realtime gateway (seed 004) ---
+    heartbeat_interval: float = env("HEARTBEAT_INTERVAL", "30s", _positive(parse_duration))
+    cleanup_interval: float = env("CLEANUP_INTERVAL", "30s", _positive(parse_duration))
+    connection_timeout: float = env("CONNECTION_TIMEOUT", "60s", _positive(parse_duration))
+    max_connections: int = env("MAX_CONNECTIONS", "10000", _positive(int))
+    rate_limit_per_minute: int = env("RATE_LIMIT_PER_MINUTE", "60", _positive(int))
+    ws_max_message_bytes: int = env("WS_MAX_MESSAGE_BYTES", "65536", _positive(int))
+
+    # --- AI messenger (seed 002) ---
+    ai_api: str = env("AI_API", "responses", _choice("responses", "chat"))
+    ai_model: str = env("AI_MODEL", "gpt-4o-mini")
+    ai_max_attempts: int = env("AI_MAX_ATTEMPTS", "3", _positive(int))
+    ai_context_messages: int = env("AI_CONTEXT_MESSAGES", "20", _positive(int))
+    ai_claim_idle: float = env("AI_CLAIM_IDLE", "30s", _positive(parse_duration))
+
+    # --- media (seed 001) ---
+    recordings_dir: str = env("RECORDINGS_DIR", "./var/conversations")
+    stun_servers: tuple[str, ...] = env("STUN_SERVERS", "", parse_list)
+    turn_url: str = env("TURN_URL", "")
+    turn_username: str = env("TURN_USERNAME", "")
+    turn_password: str = env("TURN_PASSWORD", "")
+    media_host_addresses: tuple[str, ...] = env("MEDIA_HOST_ADDRESSES", "", parse_list)
+    media_udp_ports: tuple[int, int] | None = env("MEDIA_UDP_PORTS", "", parse_port_range)
+    media_max_calls: int = env("MEDIA_MAX_CALLS", "20", _positive(int))
+    media_answer_timeout: float = env("MEDIA_ANSWER_TIMEOUT", "10s", _positive(parse_duration))
+    media_inactivity_timeout: float = env(
+        "MEDIA_INACTIVITY_TIMEOUT", "10s", _positive(parse_duration)
+    )
+    media_heartbeat_ttl: float = env("MEDIA_HEARTBEAT_TTL", "6s", _positive(parse_duration))
+
+    @property
+    def embedded(self) -> bool:
+        """One process runs everything: the in-process Redis-compatible server is not shared."""
+        return self.redis_url == MEMORY_REDIS_URL
+
+    @property
+    def sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        """Read every variable; `environ` defaults to the process environment plus `.env`."""
+        if environ is None:
+            if dotenv:
+                load_dotenv_file()
+            environ = os.environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            name = spec.metadata["env"]
+            raw = environ.get(name, spec.metadata["default"])
+            try:
+                values[spec.name] = spec.metadata["parse"](raw)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"invalid {name}: {exc}") from None
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse combinations that would run but be unsafe or silently wrong."""
+        if self.environment == "production":
+            if self.jwt_secret == DEFAULT_JWT_SECRET:
+                raise ConfigError("invalid JWT_SECRET: the default secret is refused in production")
+            if "*" in self.allowed_origins:
+                raise ConfigError("invalid ALLOWED_ORIGINS: '*' is refused in production")
+        if len(self.jwt_secret) < 16:
+            raise ConfigError("invalid JWT_SECRET: use at least 16 characters")
+        if self.embedded and self.workers > 1:
+            raise ConfigError(
+                "invalid WORKERS: memory:// Redis lives in one process; set REDIS_URL to run "
+                "more than one worker"
+            )
+        if not (self.database_url.startswith(("sqlite", "postgres"))):
+            raise ConfigError("invalid DATABASE_URL: use sqlite:///… or postgresql://…")
+        if not (self.embedded or self.redis_url.startswith(("redis://", "rediss://", "unix://"))):
+            raise ConfigError("invalid REDIS_URL: use memory:// or redis://host:port/db")
+
+    def ice_servers(self) -> list[dict[str, Any]]:
+        """ICE servers for aiortc, always explicit (aiortc's fallback is a public STUN host)."""
+        servers: list[dict[str, Any]] = [{"urls": url} for url in self.stun_servers]
+        if self.turn_url:
+            servers.append(
+                {
+                    "urls": self.turn_url,
+                    "username": self.turn_username,
+                    "credential": self.turn_password,
+                }
+            )
+        return servers
+
+
+def load_dotenv_file(path: str | os.PathLike[str] = ".env") -> None:
+    """Variables already set in the environment win over the file."""
+    if Path(path).is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)

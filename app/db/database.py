@@ -1,0 +1,41 @@
+"""One `databases` connection pool per worker process.
+
+Sanic forks workers, and a pool cannot cross a fork: each worker opens its own in
+`before_server_start` and closes it on stop. Stand-alone processes (media and AI workers, the
+CLI) use `connect_database` directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from databases import Database
+
+from app.config import Settings
+from app.db.urls import async_url, sqlite_path
+
+__all__ = ["Database", "connect_database", "get_database"]
+
+
+async def connect_database(settings: Settings) -> Database:
+    path = sqlite_path(settings.database_url)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # The SQLite backend opens a connection per use: `timeout` (sqlite3's busy timeout) turns a
+    # brief writer overlap into a wait instead of "database is locked".
+    options = (
+        {"timeout": 5.0}
+        if settings.sqlite
+        else {"min_size": 1, "max_size": settings.database_pool_size}
+    )
+    database = Database(async_url(settings.database_url), **options)
+    await database.connect()
+    if settings.sqlite:
+        # WAL (persistent in the file) lets readers proceed while one connection writes.
+        await database.execute("PRAGMA journal_mode=WAL")
+    return database
+
+
+def get_database(app: object) -> Database:
+    """The worker's pool, as stored on `app.ctx` by the factory."""
+    return app.ctx.db  # type: ignore[attr-defined]

@@ -1,0 +1,16 @@
+"""`/metrics`: Prometheus exposition merged over every worker process."""
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, raw
+from sanic_ext import openapi
+
+from app.observability.metrics import exposition
+
+bp = Blueprint("observability")
+
+
+@bp.get("/metrics")
+@openapi.definition(summary="Prometheus metrics of every worker process")
+async def metrics(request: Request) -> HTTPResponse:
+    body, content_type = exposition()
+    return raw(body, content_type=content_type)
