@@ -2,8 +2,9 @@
 
 Sanic forks workers, so every process writes its samples to PROMETHEUS_MULTIPROC_DIR and
 `/metrics` merges them. The variable must be set before prometheus_client is first imported:
-`multiproc.prepare_multiprocess_dir` runs in the CLI before the app is imported. Domains declare their
-own metrics next to their code; this module holds the HTTP ones and the exposition.
+`multiproc.prepare_multiprocess_dir` runs in the CLI before the app is imported. Domains
+declare their own metrics next to their code; this module holds the HTTP ones and the
+exposition.
 """
 
 from __future__ import annotations
