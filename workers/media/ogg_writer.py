@@ -22,38 +22,28 @@ import os
 import secrets
 import struct
 import time
+import zlib
 from pathlib import Path
 from typing import Final
 
 from workers.media.opus import SAMPLE_RATE, packet_samples
 
-_CRC_POLY: Final = 0x04C11DB7
-
-
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ _CRC_POLY) if crc & 0x80000000 else (crc << 1)
-        table.append(crc & 0xFFFFFFFF)
-    return tuple(table)
-
-
-_CRC_TABLE: Final = _crc_table()
+_BIT_REVERSED_BYTES: Final = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
 def ogg_crc(data: bytes) -> int:
     """CRC-32 as RFC 3533 defines it for pages.
 
-    Polynomial 0x04C11DB7, initial value 0, no bit reflection, no final XOR: this
-    is not the zlib/binascii CRC-32 (which is reflected), hence the own table.
+    Polynomial 0x04C11DB7, initial value 0, no bit reflection, no final XOR: not
+    the zlib CRC-32, which is the *reflected* form of the same polynomial with
+    0xFFFFFFFF pre/post inversion. The two are related by bit reversal, so this
+    runs zlib's C code on bit-reversed bytes (``bytes.translate``) and undoes the
+    inversions and the reflection. A table-driven pure-Python loop would cost
+    about a third of a percent of a core per call (it was the recorder's largest
+    item in a profile).
     """
-    crc = 0
-    table = _CRC_TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[(crc >> 24) ^ byte]
-    return crc
+    reflected = zlib.crc32(data.translate(_BIT_REVERSED_BYTES), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{reflected:032b}"[::-1], 2)
 
 
 HEADER_TYPE_CONTINUED: Final = 0x01
