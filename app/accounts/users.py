@@ -1,0 +1,144 @@
+"""User storage: lookups, password and Telegram sign-ups, the selected model.
+
+A new account starts with `DEFAULT_TOKEN_BALANCE`, written as a `signup` ledger row in the
+same transaction so the ledger sums to the balance from the first moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from databases import Database
+from databases.interfaces import Record
+
+from app.accounts import ledger
+from app.accounts.metrics import tokens_credited
+from app.accounts.sql import insert_ignoring_conflicts
+from app.db.tables.base import isoformat, utcnow
+from app.db.tables.users import users
+from app.errors import not_found
+
+PUBLIC_FIELDS = (
+    "id",
+    "telegram_id",
+    "username",
+    "first_name",
+    "last_name",
+    "language_code",
+    "selected_model",
+    "balance",
+    "role",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramProfile:
+    """What Telegram tells us about a user (initData's `user`, or seed 000's POST body)."""
+
+    telegram_id: int
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    language_code: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "language_code": self.language_code,
+        }
+
+
+def serialize_user(row: Record) -> dict[str, Any]:
+    user = {name: row[name] for name in PUBLIC_FIELDS}
+    user["created_at"] = isoformat(row["created_at"])
+    user["updated_at"] = isoformat(row["updated_at"])
+    return user
+
+
+async def find_user(db: Database, **where: Any) -> Record | None:
+    """One user by a unique column: `id`, `telegram_id` or `username`."""
+    ((column, value),) = where.items()
+    return await db.fetch_one(sa.select(users).where(users.c[column] == value))
+
+
+async def require_user(db: Database, user_id: int) -> Record:
+    row = await find_user(db, id=user_id)
+    if row is None:
+        raise not_found("user not found")
+    return row
+
+
+async def _grant_signup_balance(db: Database, user_id: int, balance: int) -> None:
+    if balance > 0:
+        await ledger.append(db, user_id, balance, balance, "signup")
+
+
+async def create_password_user(
+    db: Database, username: str, password_hash: str, balance: int
+) -> Record | None:
+    """The new user, or None when the username is taken (decided by the unique index)."""
+    async with db.transaction():
+        user_id = await db.fetch_val(
+            insert_ignoring_conflicts(db, users, "username")
+            .values(username=username, password_hash=password_hash, balance=balance)
+            .returning(users.c.id)
+        )
+        if user_id is None:
+            return None
+        await _grant_signup_balance(db, user_id, balance)
+    if balance > 0:
+        tokens_credited.labels("signup").inc(balance)
+    return await find_user(db, id=user_id)
+
+
+async def _free_username(db: Database, profile: TelegramProfile) -> str | None:
+    """Telegram usernames are shown, not trusted: one taken by another account is not copied."""
+    if not profile.username:
+        return None
+    owner = await find_user(db, username=profile.username)
+    if owner is not None and owner["telegram_id"] != profile.telegram_id:
+        return None
+    return profile.username
+
+
+async def upsert_telegram_user(db: Database, profile: TelegramProfile, balance: int) -> Record:
+    """Create the user on first sight (with the sign-up balance), else refresh the profile."""
+    username = await _free_username(db, profile)
+    async with db.transaction():
+        user_id = await db.fetch_val(
+            insert_ignoring_conflicts(db, users, "telegram_id")
+            .values(
+                telegram_id=profile.telegram_id,
+                username=username,
+                balance=balance,
+                **profile.fields(),
+            )
+            .returning(users.c.id)
+        )
+        created = user_id is not None
+        if created:
+            await _grant_signup_balance(db, user_id, balance)
+        else:
+            values = {**profile.fields(), "updated_at": utcnow()}
+            if username:
+                values["username"] = username
+            await db.execute(
+                users.update().where(users.c.telegram_id == profile.telegram_id).values(**values)
+            )
+    if created and balance > 0:
+        tokens_credited.labels("signup").inc(balance)
+    row = await find_user(db, telegram_id=profile.telegram_id)
+    assert row is not None  # just written in the transaction above
+    return row
+
+
+async def set_selected_model(db: Database, user_id: int, model: str) -> Record:
+    await db.execute(
+        users.update()
+        .where(users.c.id == user_id)
+        .values(selected_model=model, updated_at=utcnow())
+    )
+    return await require_user(db, user_id)

@@ -1,0 +1,94 @@
+"""Voice AI accounts (seed 000): the token ledger, plans, subscriptions, history, prompts.
+
+The balance itself lives on `users.balance`; every change to it is one `token_ledger` row
+written in the same transaction, so the ledger always sums to the balance. Idempotency records
+are unique per (user, key): the first request with a key stores its answer, replays return it.
+"""
+
+import sqlalchemy as sa
+
+from app.db.tables.base import BigId, created_at, metadata
+
+token_ledger = sa.Table(
+    "token_ledger",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("delta", sa.BigInteger, nullable=False),
+    sa.Column("balance_after", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("details", sa.Text),
+    sa.Column("idempotency_key", sa.String(255)),
+    created_at(),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False, server_default="USD"),
+    sa.Column("tokens", sa.BigInteger, nullable=False),
+    sa.Column("duration_days", sa.Integer, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    created_at(),
+)
+
+user_plans = sa.Table(
+    "user_plans",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("plan_id", BigId, sa.ForeignKey("plans.id"), nullable=False),
+    sa.Column("start_date", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("end_date", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("tokens_credited", sa.BigInteger, nullable=False),
+    created_at(),
+)
+
+conversation_messages = sa.Table(
+    "conversation_messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    created_at(),
+)
+
+prompts = sa.Table(
+    "prompts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("is_selected", sa.Boolean, nullable=False, server_default=sa.false()),
+    created_at(),
+)
+
+idempotency_records = sa.Table(
+    "idempotency_records",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    # No foreign key: the record is claimed before the user is looked up, and a request for
+    # a missing user rolls its record back with the 404.
+    sa.Column("user_id", BigId, nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("response", sa.Text, nullable=False, server_default=""),
+    created_at(),
+    sa.UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_id_key"),
+)
