@@ -1,0 +1,86 @@
+"""Messenger (seed 002): chats, their members' AI modes, messages and AI answers.
+
+`messages` carries the sender's `client_msg_id` under a unique constraint so that a client
+retrying a send never creates a duplicate. `ai_answers` is the AI job's key in the database:
+one row per (source message, member, kind), so a job reclaimed from a dead worker cannot answer
+twice even if two workers race on it.
+"""
+
+import sqlalchemy as sa
+
+from app.db.tables.base import BigId, created_at, metadata
+
+AI_MODES = ("off", "advice", "autoreply")
+
+chats = sa.Table(
+    "chats",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("title", sa.String(200)),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")),
+    created_at(),
+)
+
+chat_members = sa.Table(
+    "chat_members",
+    metadata,
+    sa.Column(
+        "chat_id",
+        sa.BigInteger,
+        sa.ForeignKey("chats.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "user_id",
+        sa.BigInteger,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("ai_mode", sa.String(16), nullable=False, server_default="off"),
+    created_at(),
+    sa.CheckConstraint("ai_mode IN ('off', 'advice', 'autoreply')", name="ai_mode_known"),
+    sa.Index("ix_chat_members_user_id", "user_id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "sender_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("ai_generated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("client_msg_id", sa.String(64)),
+    created_at(),
+    sa.UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_client_msg"),
+    sa.Index("ix_messages_chat_id_id", "chat_id", "id"),
+)
+
+ai_answers = sa.Table(
+    "ai_answers",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column(
+        "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "source_message_id",
+        sa.BigInteger,
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("reply_message_id", sa.BigInteger, sa.ForeignKey("messages.id", ondelete="SET NULL")),
+    created_at(),
+    sa.UniqueConstraint("source_message_id", "user_id", "kind", name="uq_ai_answers_job_key"),
+    sa.CheckConstraint("kind IN ('advice', 'autoreply')", name="kind_known"),
+    sa.Index("ix_ai_answers_user_id_chat_id", "user_id", "chat_id"),
+)

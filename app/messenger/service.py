@@ -1,0 +1,142 @@
+"""The messenger's rules, one object used by REST routes, WebSocket handlers and the AI worker.
+
+Order of every send: persist, then deliver, then enqueue AI jobs. A message is acknowledged
+only once it is in the database, so a client that reconnects and asks for `after_id` never
+misses an acknowledged message, whatever happened to live delivery. Delivery and enqueueing
+failures (Redis down) are logged and counted but never undo or fail a stored message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from databases import Database
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app.config import Settings
+from app.errors import ApiError, bad_request, not_found
+from app.messenger import storage
+from app.messenger.ai_jobs import ADVICE, AUTOREPLY, AiJob, job_queue
+from app.messenger.metrics import chat_messages
+from app.messenger.storage import Member
+
+log = logging.getLogger("voxhub.messenger")
+
+Frame = dict[str, Any]
+Deliver = Callable[[Sequence[str], Frame], Awaitable[None]]
+"""Sends one frame to every socket of the given users, on whichever worker holds them."""
+
+
+class Messenger:
+    def __init__(self, db: Database, redis: Redis, settings: Settings, deliver: Deliver) -> None:
+        self.db = db
+        self.settings = settings
+        self.deliver = deliver
+        self.jobs = job_queue(redis)
+
+    @property
+    def ai_configured(self) -> bool:
+        return bool(self.settings.openai_api_key)
+
+    # -- chats -----------------------------------------------------------------------------
+
+    async def create_chat(
+        self, creator_id: int, title: str | None, member_ids: Iterable[int]
+    ) -> dict[str, Any]:
+        wanted = set(member_ids) | {creator_id}
+        unknown = sorted(wanted - await storage.existing_user_ids(self.db, wanted))
+        if unknown:
+            raise bad_request(f"unknown member_ids: {', '.join(map(str, unknown))}")
+        chat_id = await storage.create_chat(self.db, title, creator_id, wanted)
+        return await self.chat(chat_id, creator_id)
+
+    async def require_member(self, chat_id: int, user_id: int) -> Member:
+        """Non-members learn nothing, not even that the chat exists: 404 as for a missing one."""
+        member = await storage.membership(self.db, chat_id, user_id)
+        if member is None:
+            raise not_found("chat not found")
+        return member
+
+    async def chat(self, chat_id: int, user_id: int) -> dict[str, Any]:
+        await self.require_member(chat_id, user_id)
+        found = await storage.chats_json(self.db, [chat_id])
+        if not found:
+            raise not_found("chat not found")
+        return found[0]
+
+    async def chats(self, user_id: int) -> list[dict[str, Any]]:
+        return await storage.chats_json(self.db, await storage.chat_ids_of_user(self.db, user_id))
+
+    async def set_ai_mode(self, chat_id: int, user_id: int, mode: str) -> dict[str, Any]:
+        await self.require_member(chat_id, user_id)
+        if mode != "off" and not self.ai_configured:
+            raise ApiError(503, "AI is not configured")
+        await storage.set_ai_mode(self.db, chat_id, user_id, mode)
+        return await self.chat(chat_id, user_id)
+
+    # -- messages --------------------------------------------------------------------------
+
+    async def post_message(
+        self, chat_id: int, sender_id: int, text: str, client_msg_id: str | None, source: str
+    ) -> tuple[dict[str, Any], bool]:
+        """The stored message and whether it is new (False: a repeated `client_msg_id`)."""
+        await self.require_member(chat_id, sender_id)
+        message, created = await storage.insert_message_once(
+            self.db, chat_id, sender_id, text, client_msg_id
+        )
+        if not created:
+            if message["chat_id"] != chat_id:
+                raise ApiError(409, "client_msg_id was already used in another chat")
+            return message, False
+        await self.announce(message, source)
+        return message, True
+
+    async def announce(self, message: dict[str, Any], source: str) -> None:
+        """Deliver a stored message to every member and start the AI jobs it calls for."""
+        chat_messages.labels(source).inc()
+        members = await storage.members_of(self.db, message["chat_id"])
+        await self.send(
+            [member.user_id for member in members], {"type": "chat.message", "payload": message}
+        )
+        await self._enqueue_ai_jobs(message, members)
+
+    async def send(self, user_ids: Iterable[int], frame: Frame) -> None:
+        try:
+            await self.deliver([str(user_id) for user_id in user_ids], frame)
+        except (RedisError, OSError) as exc:
+            # Stored already: clients catch up through `messages?after_id=`.
+            log.warning("live delivery of %s failed: %s", frame.get("type"), exc)
+
+    async def _enqueue_ai_jobs(self, message: dict[str, Any], members: list[Member]) -> None:
+        if not self.ai_configured:
+            return
+        for member in members:
+            if member.user_id == message["sender_id"]:
+                continue
+            # AI-written messages may be advised on, never auto-answered: two autoreplying
+            # members would otherwise talk to each other forever.
+            if member.ai_mode == ADVICE or (
+                member.ai_mode == AUTOREPLY and not message["ai_generated"]
+            ):
+                job = AiJob(member.ai_mode, message["chat_id"], message["id"], member.user_id)
+                try:
+                    await self.jobs.add(job.to_fields())
+                except (RedisError, OSError) as exc:
+                    log.error(
+                        "AI job %s for message %s not queued: %s", job.kind, job.message_id, exc
+                    )
+
+    async def messages(
+        self, chat_id: int, user_id: int, after_id: int | None, before_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        await self.require_member(chat_id, user_id)
+        return await storage.message_page(self.db, chat_id, after_id, before_id, limit)
+
+    async def advice(
+        self, chat_id: int, user_id: int, after_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        await self.require_member(chat_id, user_id)
+        return await storage.advice_page(self.db, chat_id, user_id, after_id, limit)

@@ -1,0 +1,322 @@
+"""Messenger queries (SQLAlchemy Core through `databases`), returning JSON-ready dicts.
+
+Both API workers and AI workers use these; nothing here knows about HTTP or WebSockets.
+Timestamps are written explicitly (`utcnow()`) because `databases` applies no Python-side
+defaults, and ids come from the database so that ordering by id is ordering by arrival.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from databases import Database
+
+from app.db.tables.base import isoformat, utcnow
+from app.db.tables.messenger import ai_answers, chat_members, chats, messages
+from app.db.tables.users import users
+from app.messenger.ai_jobs import ADVICE, AiJob
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: int
+    ai_mode: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "ai_mode": self.ai_mode}
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Both drivers' duplicate-key errors; `databases` passes them through unwrapped."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+def message_json(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "chat_id": row["chat_id"],
+        "sender_id": row["sender_id"],
+        "text": row["text"],
+        "ai_generated": bool(row["ai_generated"]),
+        "client_msg_id": row["client_msg_id"],
+        "created_at": isoformat(row["created_at"]),
+    }
+
+
+def advice_json(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "chat_id": row["chat_id"],
+        "message_id": row["source_message_id"],
+        "text": row["text"],
+        "created_at": isoformat(row["created_at"]),
+    }
+
+
+# -- users and chats ---------------------------------------------------------------------------
+
+
+async def existing_user_ids(db: Database, user_ids: Iterable[int]) -> set[int]:
+    wanted = list(set(user_ids))
+    if not wanted:
+        return set()
+    rows = await db.fetch_all(sa.select(users.c.id).where(users.c.id.in_(wanted)))
+    return {row["id"] for row in rows}
+
+
+async def create_chat(
+    db: Database, title: str | None, creator_id: int, member_ids: Iterable[int]
+) -> int:
+    async with db.transaction():
+        chat_id = await db.execute(
+            chats.insert().values(title=title, created_by=creator_id, created_at=utcnow())
+        )
+        now = utcnow()
+        await db.execute_many(
+            chat_members.insert(),
+            [
+                {"chat_id": chat_id, "user_id": user_id, "ai_mode": "off", "created_at": now}
+                for user_id in sorted(set(member_ids))
+            ],
+        )
+    return chat_id
+
+
+async def members_of(db: Database, chat_id: int) -> list[Member]:
+    rows = await db.fetch_all(
+        sa.select(chat_members.c.user_id, chat_members.c.ai_mode)
+        .where(chat_members.c.chat_id == chat_id)
+        .order_by(chat_members.c.user_id)
+    )
+    return [Member(row["user_id"], row["ai_mode"]) for row in rows]
+
+
+async def membership(db: Database, chat_id: int, user_id: int) -> Member | None:
+    row = await db.fetch_one(
+        sa.select(chat_members.c.user_id, chat_members.c.ai_mode).where(
+            chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id
+        )
+    )
+    return Member(row["user_id"], row["ai_mode"]) if row else None
+
+
+async def chats_json(db: Database, chat_ids: list[int]) -> list[dict[str, Any]]:
+    """Chats with their members in two queries, in the order of `chat_ids`."""
+    if not chat_ids:
+        return []
+    chat_rows = await db.fetch_all(sa.select(chats).where(chats.c.id.in_(chat_ids)))
+    member_rows = await db.fetch_all(
+        sa.select(chat_members.c.chat_id, chat_members.c.user_id, chat_members.c.ai_mode)
+        .where(chat_members.c.chat_id.in_(chat_ids))
+        .order_by(chat_members.c.user_id)
+    )
+    members: dict[int, list[dict[str, Any]]] = {}
+    for row in member_rows:
+        members.setdefault(row["chat_id"], []).append(
+            Member(row["user_id"], row["ai_mode"]).to_json()
+        )
+    by_id = {
+        row["id"]: {
+            "id": row["id"],
+            "title": row["title"],
+            "members": members.get(row["id"], []),
+            "created_at": isoformat(row["created_at"]),
+        }
+        for row in chat_rows
+    }
+    return [by_id[chat_id] for chat_id in chat_ids if chat_id in by_id]
+
+
+async def chat_ids_of_user(db: Database, user_id: int) -> list[int]:
+    rows = await db.fetch_all(
+        sa.select(chat_members.c.chat_id)
+        .where(chat_members.c.user_id == user_id)
+        .order_by(chat_members.c.chat_id.desc())
+    )
+    return [row["chat_id"] for row in rows]
+
+
+async def set_ai_mode(db: Database, chat_id: int, user_id: int, mode: str) -> None:
+    await db.execute(
+        chat_members.update()
+        .where(chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id)
+        .values(ai_mode=mode)
+    )
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+async def message_by_client_id(
+    db: Database, sender_id: int, client_msg_id: str
+) -> dict[str, Any] | None:
+    row = await db.fetch_one(
+        sa.select(messages).where(
+            messages.c.sender_id == sender_id, messages.c.client_msg_id == client_msg_id
+        )
+    )
+    return message_json(row) if row else None
+
+
+async def message_by_id(db: Database, message_id: int) -> dict[str, Any] | None:
+    row = await db.fetch_one(sa.select(messages).where(messages.c.id == message_id))
+    return message_json(row) if row else None
+
+
+async def insert_message(
+    db: Database,
+    chat_id: int,
+    sender_id: int,
+    text: str,
+    *,
+    ai_generated: bool = False,
+    client_msg_id: str | None = None,
+) -> dict[str, Any]:
+    values = {
+        "chat_id": chat_id,
+        "sender_id": sender_id,
+        "text": text,
+        "ai_generated": ai_generated,
+        "client_msg_id": client_msg_id,
+        "created_at": utcnow(),
+    }
+    message_id = await db.execute(messages.insert().values(**values))
+    return message_json({"id": message_id, **values})
+
+
+async def insert_message_once(
+    db: Database, chat_id: int, sender_id: int, text: str, client_msg_id: str | None
+) -> tuple[dict[str, Any], bool]:
+    """The sender's message for `client_msg_id`, inserting it only if it is new.
+
+    The unique constraint decides races between two sends of the same id (two sockets, a
+    retry crossing the first attempt); the loser reads the winner's row.
+    """
+    if client_msg_id is not None:
+        existing = await message_by_client_id(db, sender_id, client_msg_id)
+        if existing:
+            return existing, False
+    try:
+        return (
+            await insert_message(db, chat_id, sender_id, text, client_msg_id=client_msg_id),
+            True,
+        )
+    except Exception as exc:
+        if client_msg_id is None or not is_unique_violation(exc):
+            raise
+    existing = await message_by_client_id(db, sender_id, client_msg_id)
+    if existing is None:
+        raise RuntimeError("client_msg_id conflict without a stored message")
+    return existing, False
+
+
+async def message_page(
+    db: Database, chat_id: int, after_id: int | None, before_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Oldest first. With `after_id` the page starts right after it (reconnect backfill);
+    otherwise it is the newest `limit` messages before `before_id` (scrolling back)."""
+    query = sa.select(messages).where(messages.c.chat_id == chat_id)
+    if after_id is not None:
+        query = query.where(messages.c.id > after_id)
+    if before_id is not None:
+        query = query.where(messages.c.id < before_id)
+    if after_id is not None:
+        rows = await db.fetch_all(query.order_by(messages.c.id).limit(limit))
+        return [message_json(row) for row in rows]
+    rows = await db.fetch_all(query.order_by(messages.c.id.desc()).limit(limit))
+    return [message_json(row) for row in reversed(rows)]
+
+
+async def transcript_before(
+    db: Database, chat_id: int, up_to_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """The last `limit` messages up to and including `up_to_id`, with author names."""
+    rows = await db.fetch_all(
+        sa.select(messages, users.c.username, users.c.first_name)
+        .select_from(messages.outerjoin(users, users.c.id == messages.c.sender_id))
+        .where(messages.c.chat_id == chat_id, messages.c.id <= up_to_id)
+        .order_by(messages.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        {**message_json(row), "author": row["first_name"] or row["username"] or None}
+        for row in reversed(rows)
+    ]
+
+
+# -- AI answers --------------------------------------------------------------------------------
+
+
+def _job_key(job: AiJob) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        ai_answers.c.source_message_id == job.message_id,
+        ai_answers.c.user_id == job.user_id,
+        ai_answers.c.kind == job.kind,
+    )
+
+
+async def ai_answered(db: Database, job: AiJob) -> bool:
+    return await db.fetch_one(sa.select(ai_answers.c.id).where(_job_key(job))) is not None
+
+
+def _answer_values(job: AiJob, text: str, reply_message_id: int | None = None) -> dict[str, Any]:
+    return {
+        "kind": job.kind,
+        "chat_id": job.chat_id,
+        "source_message_id": job.message_id,
+        "user_id": job.user_id,
+        "text": text,
+        "reply_message_id": reply_message_id,
+        "created_at": utcnow(),
+    }
+
+
+async def store_advice(db: Database, job: AiJob, text: str) -> dict[str, Any] | None:
+    """The stored advice, or None when this job was already answered."""
+    values = _answer_values(job, text)
+    try:
+        advice_id = await db.execute(ai_answers.insert().values(**values))
+    except Exception as exc:
+        if is_unique_violation(exc):
+            return None
+        raise
+    return advice_json({"id": advice_id, **values})
+
+
+async def store_autoreply(db: Database, job: AiJob, text: str) -> dict[str, Any] | None:
+    """The reply message written as the member, or None when this job was already answered.
+
+    The message and its job key commit together: a losing racer leaves no orphan message.
+    """
+    try:
+        async with db.transaction():
+            message = await insert_message(db, job.chat_id, job.user_id, text, ai_generated=True)
+            await db.execute(ai_answers.insert().values(**_answer_values(job, text, message["id"])))
+    except Exception as exc:
+        if is_unique_violation(exc):
+            return None
+        raise
+    return message
+
+
+async def advice_page(
+    db: Database, chat_id: int, user_id: int, after_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    query = sa.select(ai_answers).where(
+        ai_answers.c.chat_id == chat_id,
+        ai_answers.c.user_id == user_id,
+        ai_answers.c.kind == ADVICE,
+    )
+    if after_id is not None:
+        query = query.where(ai_answers.c.id > after_id)
+    rows = await db.fetch_all(query.order_by(ai_answers.c.id).limit(limit))
+    return [advice_json(row) for row in rows]

@@ -1,0 +1,220 @@
+"""The AI job loop: claim, answer, store, deliver, and only then acknowledge.
+
+Every job is answered at most once: the answer's key is unique in the database and is checked
+before the model is called, so a job reclaimed from a dead worker (or retried after its result
+was stored but before its ack) costs no second answer. A failed attempt leaves the job pending;
+it is retried once it has been idle for AI_CLAIM_IDLE (the queue's backoff) by whichever worker
+gets there first, and after AI_MAX_ATTEMPTS deliveries it goes to the dead-letter stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from contextlib import suppress
+
+from redis.exceptions import RedisError
+
+from app.bus.streams import StreamEntry, StreamQueue
+from app.config import Settings
+from app.messenger import storage
+from app.messenger.ai_jobs import ADVICE, AiJob
+from app.messenger.metrics import ai_dead_letters, ai_jobs, ai_latency, ai_stream_lag
+from app.messenger.service import Messenger
+from app.messenger.validation import MAX_TEXT
+from workers.ai.client import AiClient, is_permanent
+from workers.ai.prompts import build_prompt
+
+log = logging.getLogger("voxhub.ai")
+
+READ_BLOCK_MS = 1000
+STOP_GRACE = 10.0
+
+
+def default_consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class AiWorker:
+    def __init__(
+        self,
+        messenger: Messenger,
+        ai: AiClient,
+        settings: Settings,
+        *,
+        consumer: str,
+        concurrency: int = 4,
+    ) -> None:
+        self.messenger = messenger
+        self.ai = ai
+        self.settings = settings
+        self.consumer = consumer
+        self.concurrency = concurrency
+        self.queue: StreamQueue = messenger.jobs
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    @classmethod
+    def for_messenger(cls, messenger: Messenger, settings: Settings, **options: object) -> AiWorker:
+        options.setdefault("consumer", default_consumer_name())
+        return cls(messenger, AiClient(settings), settings, **options)  # type: ignore[arg-type]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._consume(), name="voxhub-ai-consume"),
+            asyncio.create_task(self._renew_leases(), name="voxhub-ai-leases"),
+        ]
+        log.info(
+            "AI worker %s started (%s API, model %s)", self.consumer, self.ai.api, self.ai.model
+        )
+
+    async def stop(self) -> None:
+        """Stop taking jobs, let running ones finish for a while; the rest stay pending."""
+        self._stopping.set()
+        if self._inflight:
+            await asyncio.wait(self._inflight.values(), timeout=STOP_GRACE)
+        for task in [*self._tasks, *self._inflight.values()]:
+            task.cancel()
+        for task in [*self._tasks, *self._inflight.values()]:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.ai.close()
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        backoff = 0.1
+        group_ready = False
+        while not self._stopping.is_set():
+            try:
+                if not group_ready:
+                    await self.queue.ensure_group()
+                    group_ready = True
+                await self._take_jobs()
+                ai_stream_lag.set(await self.queue.backlog())
+                backoff = 0.1
+            except (RedisError, OSError) as exc:
+                log.warning("AI job stream unavailable: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _take_jobs(self) -> None:
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            await asyncio.wait(self._inflight.values(), return_when=asyncio.FIRST_COMPLETED)
+            return
+        entries = await self.queue.claim_stale(self.consumer, self.settings.ai_claim_idle, free)
+        if not entries:
+            entries = await self.queue.read_new(self.consumer, free, READ_BLOCK_MS)
+        for entry in entries:
+            if entry.id not in self._inflight:
+                task = asyncio.create_task(self._handle(entry))
+                self._inflight[entry.id] = task
+                task.add_done_callback(lambda _t, entry_id=entry.id: self._inflight.pop(entry_id))
+
+    async def _renew_leases(self) -> None:
+        """Keep jobs this worker is still answering from looking abandoned to the others."""
+        interval = max(0.1, self.settings.ai_claim_idle / 3)
+        while not self._stopping.is_set():
+            await asyncio.sleep(interval)
+            try:
+                await self.queue.renew(self.consumer, list(self._inflight))
+            except (RedisError, OSError) as exc:
+                log.warning("AI job lease renewal failed: %s", exc)
+
+    # -- one job ---------------------------------------------------------------------------
+
+    async def _handle(self, entry: StreamEntry) -> None:
+        try:
+            job = AiJob.from_fields(entry.fields)
+        except ValueError as exc:
+            await self._dead_letter(entry, "unknown", str(exc))
+            return
+        if entry.deliveries > self.settings.ai_max_attempts:
+            # Handed out more often than allowed, yet never failed here: its workers died.
+            await self._dead_letter(
+                entry, job.kind, f"abandoned after {entry.deliveries} deliveries"
+            )
+            return
+        try:
+            outcome = await self.answer(job)
+        except Exception as exc:
+            ai_jobs.labels(job.kind, "failed").inc()
+            if is_permanent(exc) or entry.deliveries >= self.settings.ai_max_attempts:
+                await self._dead_letter(entry, job.kind, _describe(exc))
+            else:
+                log.warning(
+                    "AI job %s (attempt %d) failed, will retry: %s",
+                    entry.id,
+                    entry.deliveries,
+                    _describe(exc),
+                )
+            return
+        ai_jobs.labels(job.kind, outcome).inc()
+        try:
+            await self.queue.ack(entry.id)
+        except (RedisError, OSError) as exc:
+            # Stored already: whoever reclaims it finds the answer and only acknowledges.
+            log.warning("AI job %s answered but not acknowledged: %s", entry.id, exc)
+
+    async def _dead_letter(self, entry: StreamEntry, kind: str, error: str) -> None:
+        try:
+            await self.queue.dead_letter(entry, error)
+        except (RedisError, OSError) as exc:
+            log.error("AI job %s not dead-lettered (stays pending): %s", entry.id, exc)
+            return
+        ai_dead_letters.inc()
+        ai_jobs.labels(kind, "dead").inc()
+        log.error(
+            "AI job %s dead-lettered after %d deliveries: %s", entry.id, entry.deliveries, error
+        )
+
+    async def answer(self, job: AiJob) -> str:
+        """Answer one job; returns its outcome: answered, duplicate or skipped."""
+        db = self.messenger.db
+        if await storage.ai_answered(db, job):
+            return "duplicate"
+        member = await storage.membership(db, job.chat_id, job.user_id)
+        if member is None or member.ai_mode != job.kind:
+            return "skipped"  # left the chat or changed its mode since the message
+        transcript = await storage.transcript_before(
+            db, job.chat_id, job.message_id, self.settings.ai_context_messages
+        )
+        if not transcript or transcript[-1]["id"] != job.message_id:
+            return "skipped"  # the message is gone
+        started = time.perf_counter()
+        text = (await self.ai.complete(*build_prompt(job, transcript)))[:MAX_TEXT]
+        ai_latency.observe(time.perf_counter() - started)
+        if job.kind == ADVICE:
+            advice = await storage.store_advice(db, job, text)
+            if advice is None:
+                return "duplicate"
+            await self.messenger.send(
+                [job.user_id],
+                {
+                    "type": "ai.advice",
+                    "payload": {
+                        "id": advice["id"],
+                        "chat_id": job.chat_id,
+                        "message_id": job.message_id,
+                        "text": text,
+                        "created_at": advice["created_at"],
+                    },
+                },
+            )
+        else:
+            reply = await storage.store_autoreply(db, job, text)
+            if reply is None:
+                return "duplicate"
+            await self.messenger.announce(reply, source="ai")
+        return "answered"
