@@ -1,0 +1,17 @@
+"""Benchmark names → the module that runs them (imported only when that benchmark runs)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from bench.context import RunContext
+from bench.report import Outcome
+
+BENCHMARKS: dict[str, str] = {
+    "rest": "bench.rest",
+}
+
+
+def runner(name: str) -> Callable[[RunContext], Outcome]:
+    return importlib.import_module(BENCHMARKS[name]).run

@@ -1,0 +1,51 @@
+"""Every benchmark, run for real at a tiny size: the harness must keep working as the app grows.
+
+One `python -m bench ... --scale smoke` process runs them all on one shared stack (Redis,
+PostgreSQL, `voxhub serve --workers 2`), as `make bench` does, only smaller.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SMOKED = ["rest"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", *SMOKED, "--scale", "smoke",
+         "--results", str(folder / "RESULTS.md"), "--json", str(folder / "results.json")],
+        cwd=REPO, capture_output=True, text=True, timeout=170,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    text = (folder / "RESULTS.md").read_text()
+    assert "commit `" in text and "cores" in text
+    return {
+        outcome["name"]: outcome for outcome in json.loads((folder / "results.json").read_text())
+    }
+
+
+def rows(outcome: dict[str, Any], table: int = 0) -> list[dict[str, Any]]:
+    spec = outcome["tables"][table]
+    return [dict(zip(spec["columns"], row, strict=True)) for row in spec["rows"]]
+
+
+def test_rest_measures_voxhub_routes_against_bare_sanic(smoke) -> None:
+    measured = rows(smoke["rest"])
+    assert [row["target"].split(" `")[0] for row in measured] == ["bare Sanic", "Voxhub", "Voxhub"]
+    for row in measured:
+        assert row["status"] == 200
+        assert row["requests/s"] > 50
+        assert row["non-2xx"] == 0 and row["socket errors"] == 0
+        assert 0 < row["p50 ms"] <= row["p99 ms"]
+        assert row["wrk CPU (cores)"] > 0
+    assert smoke["rest"]["verdict"].startswith(("met", "missed"))
