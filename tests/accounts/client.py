@@ -1,0 +1,99 @@
+"""Talking to a real Voxhub as the seed 000 clients do: bearer tokens, users, balances."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from app.auth.tokens import issue_token
+from tests.fixtures.voxhub_server import TEST_JWT_SECRET, VoxhubServer
+
+_telegram_ids = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(sub: str | int, role: str = "user") -> dict[str, str]:
+    """A bearer header signed like `voxhub token` does, without a subprocess per user."""
+    return bearer(issue_token(TEST_JWT_SECRET, str(sub), role, 3600))
+
+
+def unique_name(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+class Api:
+    """One server, a service token for setup, and user tokens minted on demand."""
+
+    def __init__(self, server: VoxhubServer) -> None:
+        self.server = server
+        self.url = server.url
+        self.service = bearer(server.token("billing-service", "service"))
+        self.admin = token_for("ops", "admin")
+
+    def create_user(self, balance: int | None = None) -> tuple[int, dict[str, str]]:
+        """A fresh Telegram user (as the bot backend creates it) and a token of its own."""
+        response = httpx.post(
+            self.url + "/api/users",
+            json={"telegram_id": next(_telegram_ids), "username": unique_name()},
+            headers=self.service,
+        )
+        assert response.status_code == 200, response.text
+        user = response.json()
+        if balance is not None and balance != user["balance"]:
+            self.set_balance(user["id"], user["balance"], balance)
+        return user["id"], token_for(user["id"])
+
+    def set_balance(self, user_id: int, current: int, wanted: int) -> None:
+        if wanted > current:
+            response = httpx.put(
+                self.url + "/api/tokens",
+                json={"user_id": user_id, "amount": wanted - current},
+                headers=self.service,
+            )
+        else:
+            response = httpx.patch(
+                self.url + "/api/tokens",
+                json={"user_id": user_id, "amount": current - wanted},
+                headers=self.service,
+            )
+        assert response.json()["balance"] == wanted, response.text
+
+    def balance(self, user_id: int) -> int:
+        response = httpx.get(
+            self.url + "/api/tokens", params={"user_id": user_id}, headers=self.service
+        )
+        return response.json()["balance"]
+
+    def ledger(self, user_id: int) -> list[dict[str, Any]]:
+        response = httpx.get(
+            self.url + "/api/tokens/history",
+            params={"user_id": user_id, "limit": 500},
+            headers=self.service,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def metric(self, name: str, labels: str = "") -> float:
+        text = httpx.get(self.url + "/metrics").text
+        match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
+        return float(match.group(1)) if match else 0.0
+
+
+@pytest.fixture(params=["embedded", "cluster"])
+def api(request: pytest.FixtureRequest) -> Api:
+    """Each test twice: SQLite + in-process Redis, and 2 workers on PostgreSQL + Redis."""
+    return Api(request.getfixturevalue(request.param))
+
+
+@pytest.fixture
+def pg_api(cluster: VoxhubServer) -> Api:
+    return Api(cluster)

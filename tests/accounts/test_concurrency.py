@@ -1,0 +1,49 @@
+"""Races for one balance: the database decides, the balance never goes negative."""
+
+import asyncio
+import time
+from collections import Counter
+
+import httpx
+
+from tests.accounts.client import Api
+
+LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+
+
+async def _spend_concurrently(
+    api: Api, count: int, body: dict, headers: dict[str, str]
+) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=api.url, limits=LIMITS, timeout=60) as client:
+        return await asyncio.gather(
+            *(client.patch("/api/tokens", json=body, headers=headers) for _ in range(count))
+        )
+
+
+async def test_200_concurrent_spends_of_10_on_1000_over_postgres(pg_api: Api) -> None:
+    user_id, me = pg_api.create_user(balance=1000)
+    started = time.perf_counter()
+    responses = await _spend_concurrently(pg_api, 200, {"user_id": user_id, "amount": 10}, me)
+    elapsed = time.perf_counter() - started
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: 100, 402: 100}, statuses
+    assert sorted(r.json()["balance"] for r in responses if r.status_code == 200) == list(
+        range(0, 1000, 10)
+    )
+    assert all(r.json()["balance"] >= 0 for r in responses if r.status_code == 402)
+    assert pg_api.balance(user_id) == 0
+    ledger = pg_api.ledger(user_id)
+    assert sum(e["delta"] for e in ledger) == 0
+    assert sum(1 for e in ledger if e["reason"] == "spend" and e["delta"] == -10) == 100
+    print(f"200 concurrent spends over PostgreSQL, 2 workers: {elapsed:.2f}s")
+
+
+async def test_concurrent_replays_of_one_key_spend_once(api: Api) -> None:
+    user_id, me = api.create_user(balance=1000)
+    headers = {**me, "Idempotency-Key": "double-click"}
+    responses = await _spend_concurrently(api, 20, {"user_id": user_id, "amount": 10}, headers)
+    assert {r.status_code for r in responses} == {200}
+    assert {r.json()["balance"] for r in responses} == {990}
+    assert sum(1 for r in responses if "idempotent-replayed" not in r.headers) == 1
+    assert api.balance(user_id) == 990
+    assert sum(e["delta"] for e in api.ledger(user_id)) == 990
