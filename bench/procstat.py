@@ -66,11 +66,14 @@ class ProcessGroup:
 
     name: str
     roots: Callable[[], Iterable[int]]
+    # False for the bench process itself: its descendants are the servers it measures.
+    descendants: bool = True
 
     def pids(self) -> list[int]:
         found: list[int] = []
         for root in self.roots():
-            found.extend(pid for pid in tree(root) if pid not in found)
+            members = tree(root) if self.descendants else [root]
+            found.extend(pid for pid in members if pid not in found)
         return found
 
     def cpu_seconds(self) -> float:

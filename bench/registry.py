@@ -10,6 +10,8 @@ from bench.report import Outcome
 
 BENCHMARKS: dict[str, str] = {
     "rest": "bench.rest",
+    "ws-capacity": "bench.ws_capacity",
+    "relay": "bench.relay",
 }
 
 

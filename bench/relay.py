@@ -1,0 +1,106 @@
+"""relay: cross-worker signaling latency at fixed relay rates.
+
+Pairs are matched through `find_match` with their two sockets on different workers, so every
+`ice_candidate` crosses Redis pub/sub from one worker process to the other.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from bench.context import RunContext
+from bench.procstat import CpuWindow
+from bench.report import Outcome, Table
+from bench.stats import Latency
+from bench.wsbench import open_across
+from bench.wsload.dialects import DIALECTS
+from bench.wsload.pool import ClientPool, split
+
+TARGET_RATE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RelaySize:
+    pairs: int
+    rates: tuple[int, ...]
+    seconds: float
+
+
+SIZES = {
+    "smoke": RelaySize(pairs=4, rates=(200,), seconds=1.0),
+    "moderate": RelaySize(pairs=50, rates=(500, 2000, 5000), seconds=5.0),
+    "full": RelaySize(pairs=100, rates=(500, 2000, 5000), seconds=10.0),
+}
+
+
+def run(ctx: RunContext) -> Outcome:
+    size = ctx.pick(SIZES)
+    server = ctx.stack.voxhub()
+    url = DIALECTS["voxhub"].url(server.url)
+    table = Table(
+        "relay: ice_candidate between pairs matched across the two workers",
+        [
+            "target relays/s", "achieved/s", "p50 ms", "p99 ms", "max ms", "lost", "errors",
+            "Voxhub CPU", "Redis CPU", "loadgen CPU", "loadgen max lag ms",
+        ],
+    )  # fmt: skip
+    rows: dict[int, Latency] = {}
+    with ClientPool(2) as pool:
+        # Twice the sockets needed, so both workers hold enough of them to pair across.
+        opened = open_across(pool, url, "voxhub", size.pairs * 4)
+        wanted = split(size.pairs, len(pool))
+        pairs = sum(
+            pool.call(index, "relay_pair", timeout=120, pairs=wanted[index])["pairs"]
+            for index in range(len(pool))
+        )
+        if pairs < size.pairs:
+            raise RuntimeError(
+                f"only {pairs} of {size.pairs} cross-worker pairs (sockets per worker: "
+                f"{opened.split_text()})"
+            )
+        for rate in size.rates:
+            window = CpuWindow([*ctx.stack.groups(), pool.group()]).start()
+            results = pool.call_all(
+                "relay_run", timeout=size.seconds + 60, rate=rate / len(pool), seconds=size.seconds
+            )
+            cores = window.stop()
+            latency = Latency.of([value for r in results for value in r["latencies"]])
+            errors: Counter[str] = Counter()
+            for result in results:
+                errors.update(result["errors"])
+            sent = sum(r["sent"] for r in results)
+            rows[rate] = latency
+            table.add(
+                rate,
+                latency.count / max(r["elapsed"] for r in results),
+                latency.p50_ms,
+                latency.p99_ms,
+                latency.max_ms,
+                sent - latency.count - sum(errors.values()),
+                ", ".join(f"{k}: {v}" for k, v in errors.items()) or 0,
+                cores["voxhub"],
+                cores["redis"],
+                cores["loadgen"],
+                max(r["max_slip_ms"] for r in results),
+            )
+        pool.call_all("close_all", timeout=60)
+    table.notes.append(
+        f"{pairs} pairs, {size.seconds:g} s per rate, both directions; latency is one-way, "
+        "send to receive, measured in one client process on one clock."
+    )
+    table.notes.append(
+        "loadgen max lag: how late the client sent against its schedule (its own CPU limit)."
+    )
+    return Outcome("relay", [table], "p50 ≤ 1 ms, p99 ≤ 5 ms at 2,000 relays/s", _verdict(rows))
+
+
+def _verdict(rows: dict[int, Latency]) -> str:
+    at = rows.get(TARGET_RATE)
+    if at is None:
+        return f"not measured at this scale (no {TARGET_RATE:,}/s step)"
+    met = at.p50_ms <= 1 and at.p99_ms <= 5
+    return (
+        f"{'met' if met else 'missed'}: at {TARGET_RATE:,}/s p50 {at.p50_ms:.2f} ms, "
+        f"p99 {at.p99_ms:.2f} ms"
+    )
