@@ -1,0 +1,57 @@
+"""The /ws wire format: JSON text frames `{"type", "payload", "to", "timestamp"}`.
+
+Frames are encoded once and handed around as text: a frame fanned out to many sockets (a
+roulette update, a relay to a user's devices) is serialized a single time, never per socket.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+Frame = dict[str, Any]
+
+# Longest `type` a client may send; longer ones are refused before any lookup or metric label.
+MAX_TYPE_LENGTH = 64
+
+
+class WsError(Exception):
+    """Bad input from a client: answered with an `error` frame, the connection stays open."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def now_iso() -> str:
+    """UTC with milliseconds and a `Z`, the shape the Go seeds' clients parse."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def encode(frame: Frame) -> str:
+    """Compact JSON with a timestamp; compact output never contains a raw newline."""
+    if "timestamp" not in frame:
+        frame = {**frame, "timestamp": now_iso()}
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def error_frame(code: str, message: str) -> Frame:
+    return {"type": "error", "payload": {"code": code, "message": message}, "timestamp": now_iso()}
+
+
+def parse_frame(raw: str | bytes) -> Frame:
+    """A client frame as a dict with a string `type`, or `WsError` saying what is wrong."""
+    if isinstance(raw, bytes):
+        raise WsError("bad_frame", "binary frames are not supported; send JSON text")
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        raise WsError("bad_json", "frame is not valid JSON") from None
+    if not isinstance(frame, dict):
+        raise WsError("bad_frame", "frame must be a JSON object")
+    kind = frame.get("type")
+    if not isinstance(kind, str) or not kind or len(kind) > MAX_TYPE_LENGTH:
+        raise WsError("bad_frame", "frame needs a string 'type'")
+    return frame

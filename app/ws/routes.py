@@ -1,0 +1,85 @@
+"""`GET /ws`: the WebSocket endpoint shared by the random chat, roulette and the messenger."""
+
+from __future__ import annotations
+
+import uuid
+
+from sanic import Blueprint, Request
+from sanic.server.websockets.impl import WebsocketImplProtocol
+from sanic_ext import openapi
+from websockets.exceptions import ConnectionClosed
+
+from app.auth import Identity, Role, TokenError, decode_token, issue_token
+from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection
+from app.ws.gateway import Gateway
+from app.ws.metrics import ws_refused
+from app.ws.protocol import now_iso
+
+bp = Blueprint("ws")
+
+
+def identify(request: Request) -> tuple[Identity, str] | None:
+    """The caller from `?token=` (browsers cannot set headers on a WebSocket) or a Bearer
+    header; neither means a new anonymous user. None: a token was given and is invalid."""
+    settings = request.app.ctx.settings
+    token = request.args.get("token")
+    if token:
+        try:
+            return decode_token(settings.jwt_secret, token), token
+        except TokenError:
+            return None
+    header_identity: Identity | None = getattr(request.ctx, "identity", None)
+    if header_identity is not None:  # already verified by the auth middleware
+        return header_identity, request.headers["authorization"].partition(" ")[2].strip()
+    sub = str(uuid.uuid4())
+    return Identity(sub=sub, role=Role.ANON), issue_token(
+        settings.jwt_secret, sub, Role.ANON, settings.jwt_ttl
+    )
+
+
+@bp.websocket("/ws")
+@openapi.definition(
+    summary="Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
+    description="Connect with `?token=<jwt>` or without one (an anonymous user is created). "
+    'The first frame is always `{"type": "session", "payload": {"user_id", "token", "worker"}}`. '
+    "Client frames are JSON objects with a `type`; bad input is answered with "
+    '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
+    "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT, "
+    "1008 too slow to read, 1001 server shutting down.",
+)
+async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
+    gateway: Gateway = request.app.ctx.gateway
+    who = identify(request)
+    if who is None:
+        ws_refused.labels("unauthorized").inc()
+        await ws.close(CLOSE_UNAUTHORIZED, "invalid token")
+        return
+    if gateway.full:
+        ws_refused.labels("capacity").inc()
+        await ws.close(CLOSE_TRY_AGAIN, "server at capacity, try again later")
+        return
+    identity, token = who
+    conn = Connection(request.app, ws, identity, token)
+    conn.send(
+        {
+            "type": "session",
+            "payload": {
+                "user_id": identity.sub,
+                "token": token,
+                "role": identity.role.value,
+                "worker": request.app.ctx.worker_id,
+            },
+            "timestamp": now_iso(),
+        }
+    )
+    await gateway.attach(conn)
+    try:
+        while not conn.closed:
+            raw = await ws.recv()
+            if raw is None:
+                break
+            await gateway.handle(conn, raw)
+    except ConnectionClosed:
+        pass
+    finally:
+        await gateway.detach(conn)
