@@ -36,7 +36,7 @@ class Api:
     def __init__(self, server: VoxhubServer) -> None:
         self.server = server
         self.url = server.url
-        self.service = bearer(server.token("billing-service", "service"))
+        self.service = token_for("billing-service", "service")
         self.admin = token_for("ops", "admin")
 
     def create_user(self, balance: int | None = None) -> tuple[int, dict[str, str]]:

@@ -1,0 +1,118 @@
+"""Register, log in and ask "who am I"; refused tokens on the accounts routes."""
+
+import time
+
+import httpx
+import jwt
+import pytest
+
+from tests.accounts.client import Api, bearer, unique_name
+from tests.fixtures.voxhub_server import TEST_JWT_SECRET
+
+
+def _register(api: Api, username: str, password: str = "correct horse") -> httpx.Response:
+    return httpx.post(
+        api.url + "/api/auth/register", json={"username": username, "password": password}
+    )
+
+
+def test_register_login_and_me(api: Api) -> None:
+    username = unique_name("ada")
+    registered = _register(api, username)
+    assert registered.status_code == 201
+    session = registered.json()
+    assert session["token_type"] == "bearer" and session["access_token"]
+    user = session["user"]
+    assert user["username"] == username and user["balance"] == 1000
+    assert "password_hash" not in user
+
+    claims = jwt.decode(session["access_token"], TEST_JWT_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == str(user["id"]) and claims["role"] == "user"
+    assert claims["exp"] - claims["iat"] == 168 * 3600
+
+    login = httpx.post(
+        api.url + "/api/auth/login", json={"username": username, "password": "correct horse"}
+    )
+    assert login.status_code == 200
+    me = httpx.get(api.url + "/api/auth/me", headers=bearer(login.json()["access_token"]))
+    assert me.json()["user"]["id"] == user["id"] and me.json()["role"] == "user"
+    balance = httpx.get(api.url + "/api/tokens", headers=bearer(login.json()["access_token"]))
+    assert balance.json() == {"user_id": user["id"], "balance": 1000}
+
+
+def test_duplicate_username_is_409(api: Api) -> None:
+    username = unique_name("bob")
+    assert _register(api, username).status_code == 201
+    again = _register(api, username, "another password")
+    assert again.status_code == 409 and again.json()["error"] == "username is already taken"
+
+
+def test_wrong_password_and_unknown_user_get_the_same_401(api: Api) -> None:
+    username = unique_name("eve")
+    _register(api, username)
+    wrong = httpx.post(
+        api.url + "/api/auth/login", json={"username": username, "password": "wrong password"}
+    )
+    unknown = httpx.post(
+        api.url + "/api/auth/login",
+        json={"username": unique_name("nobody"), "password": "correct horse"},
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"error": "invalid username or password"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "ab", "password": "long enough"},
+        {"username": "has space", "password": "long enough"},
+        {"username": "fine_name", "password": "short"},
+        {"username": "fine_name", "password": 12345678},
+        {"username": "fine_name"},
+    ],
+)
+def test_bad_credentials_bodies_are_400(api: Api, body: dict) -> None:
+    for path in ("/api/auth/register", "/api/auth/login"):
+        response = httpx.post(api.url + path, json=body)
+        assert response.status_code == 400, (path, body)
+
+
+def test_me_for_a_service_token(api: Api) -> None:
+    response = httpx.get(api.url + "/api/auth/me", headers=api.service)
+    assert response.json() == {"sub": "billing-service", "role": "service", "user": None}
+    assert httpx.get(api.url + "/api/auth/me").status_code == 401
+
+
+def test_forged_expired_unsigned_and_malformed_tokens_are_401(api: Api) -> None:
+    user_id, _ = api.create_user()
+    now = int(time.time())
+    claims = {"sub": str(user_id), "role": "user", "iat": now, "exp": now + 600}
+    tokens = {
+        "bad_signature": jwt.encode(claims, "an-attackers-secret-0123456789", algorithm="HS256"),
+        "expired": jwt.encode(
+            {**claims, "iat": now - 600, "exp": now - 60}, TEST_JWT_SECRET, algorithm="HS256"
+        ),
+        "bad_algorithm": jwt.encode(claims, None, algorithm="none"),
+        "malformed": "not-a-jwt",
+    }
+    before = {
+        reason: api.metric("voxhub_auth_failures_total", f'{{reason="{reason}"}}')
+        for reason in tokens
+    }
+    for reason, token in tokens.items():
+        for method, path in (
+            ("GET", "/api/tokens"),
+            ("PATCH", "/api/tokens"),
+            ("GET", "/api/plans"),
+        ):
+            response = httpx.request(
+                method,
+                api.url + path,
+                json={"user_id": user_id, "amount": 1},
+                headers=bearer(token),
+            )
+            assert response.status_code == 401, (reason, path)
+            assert response.json()["error"]
+        after = api.metric("voxhub_auth_failures_total", f'{{reason="{reason}"}}')
+        assert after == before[reason] + 3, reason
+    assert api.balance(user_id) == 1000
