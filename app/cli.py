@@ -65,6 +65,26 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(issue_token(settings.jwt_secret, args.sub, args.role, args.ttl or settings.jwt_ttl))
 
 
+def cmd_ai_worker(args: argparse.Namespace) -> None:
+    settings = _settings()
+    if settings.embedded:
+        raise ConfigError(
+            "invalid REDIS_URL: the AI worker needs a shared Redis (with memory:// the AI loop "
+            "runs inside `voxhub serve`)"
+        )
+    # prometheus_client reads this once at import: the folder must exist before workers load.
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if metrics_dir:
+        os.makedirs(metrics_dir, exist_ok=True)
+    from app.observability.logs import configure_logging
+    from workers.ai.process import run
+    from workers.ai.worker import default_consumer_name
+
+    configure_logging(settings.log_level, settings.log_format)
+    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    run(settings, args.consumer or default_consumer_name(), args.concurrency, port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxhub", description="Voxhub realtime backend")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=cmd_migrate)
+
+    ai_worker = commands.add_parser("ai-worker", help="answer AI advice and autoreply jobs")
+    ai_worker.add_argument("--consumer", help="consumer name in the group (default host-pid)")
+    ai_worker.add_argument("--concurrency", type=int, default=4, help="jobs answered at once")
+    ai_worker.add_argument("--metrics-port", type=int, help="default METRICS_PORT; 0: off")
+    ai_worker.set_defaults(handler=cmd_ai_worker)
 
     token = commands.add_parser("token", help="print a signed JWT (operators, tests)")
     token.add_argument("--sub", required=True, help="user id, or a service's name")
