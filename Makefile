@@ -47,6 +47,7 @@ lint: install
 	$(BIN)/ruff format --check app workers tests bench
 
 bench: install system-deps
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench all
 
 clean:

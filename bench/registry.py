@@ -12,6 +12,9 @@ BENCHMARKS: dict[str, str] = {
     "rest": "bench.rest",
     "ws-capacity": "bench.ws_capacity",
     "relay": "bench.relay",
+    "fanout": "bench.fanout",
+    "fanout-peer": "bench.fanout_peer",
+    "match": "bench.match",
 }
 
 

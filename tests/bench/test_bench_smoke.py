@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKED = ["rest"]
+SMOKED = ["rest", "ws-capacity"]
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +49,15 @@ def test_rest_measures_voxhub_routes_against_bare_sanic(smoke) -> None:
         assert 0 < row["p50 ms"] <= row["p99 ms"]
         assert row["wrk CPU (cores)"] > 0
     assert smoke["rest"]["verdict"].startswith(("met", "missed"))
+
+
+def test_ws_capacity_holds_ping_answering_sockets_on_both_workers(smoke) -> None:
+    idle, *steps = rows(smoke["ws-capacity"])
+    assert idle["sockets"] == 0 and idle["Voxhub RSS MB"] > 0
+    assert [step["sockets"] for step in steps] == [50, 200]
+    for step in steps:
+        assert step["open"] == step["sockets"] and step["refused"] == 0
+        assert len(step["per worker"].split(" / ")) == 2  # both workers hold sockets
+        assert step["pongs/s"] > 0  # the server pinged and every client answered
+        assert step["above idle MB"] > 0 and step["KB / socket"] > 0
+    assert "held 200 sockets" in smoke["ws-capacity"]["verdict"]
