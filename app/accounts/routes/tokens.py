@@ -51,6 +51,28 @@ async def get_balance(request: Request) -> HTTPResponse:
     return json({"user_id": user_id, "balance": row["balance"]})
 
 
+async def _change_balance(request: Request, operation: str) -> tuple[Outcome, int]:
+    """Spend or top up: the same body, key handling and answer; only the ledger call differs."""
+    body, user_id = body_and_user_id(request)
+    amount = positive_int(body.get("amount"), "amount")
+    details = _details(body)
+    key = idempotency_key(request)
+    db = database(request)
+
+    async def action() -> Outcome:
+        if operation == "spend":
+            balance = await ledger.spend(db, user_id, amount, details, key)
+        else:
+            balance = await ledger.credit(db, user_id, amount, operation, details, key)
+        return Outcome(200, {"user_id": user_id, "balance": balance})
+
+    outcome = await run_once(
+        db, user_id=user_id, key=key, operation=operation, request_body=body, action=action
+    )
+    # A replay or a refusal moved nothing, so it counts nothing.
+    return outcome, amount if outcome.status == 200 and not outcome.replayed else 0
+
+
 @bp.patch("/api/tokens")
 @documented(
     "Spend tokens (402 when the balance does not cover it); honours Idempotency-Key",
@@ -59,21 +81,8 @@ async def get_balance(request: Request) -> HTTPResponse:
 )
 @requires()
 async def spend_tokens(request: Request) -> HTTPResponse:
-    body, user_id = body_and_user_id(request)
-    amount = positive_int(body.get("amount"), "amount")
-    details = _details(body)
-    key = idempotency_key(request)
-    db = database(request)
-
-    async def action() -> Outcome:
-        balance = await ledger.spend(db, user_id, amount, details, key)
-        return Outcome(200, {"user_id": user_id, "balance": balance})
-
-    outcome = await run_once(
-        db, user_id=user_id, key=key, operation="spend", request_body=body, action=action
-    )
-    if outcome.status == 200 and not outcome.replayed:
-        tokens_spent.inc(amount)
+    outcome, moved = await _change_balance(request, "spend")
+    tokens_spent.inc(moved)
     return outcome.response()
 
 
@@ -85,21 +94,8 @@ async def spend_tokens(request: Request) -> HTTPResponse:
 )
 @requires(Role.SERVICE, Role.ADMIN)
 async def top_up_tokens(request: Request) -> HTTPResponse:
-    body, user_id = body_and_user_id(request)
-    amount = positive_int(body.get("amount"), "amount")
-    details = _details(body)
-    key = idempotency_key(request)
-    db = database(request)
-
-    async def action() -> Outcome:
-        balance = await ledger.credit(db, user_id, amount, "topup", details, key)
-        return Outcome(200, {"user_id": user_id, "balance": balance})
-
-    outcome = await run_once(
-        db, user_id=user_id, key=key, operation="topup", request_body=body, action=action
-    )
-    if not outcome.replayed:
-        tokens_credited.labels("topup").inc(amount)
+    outcome, moved = await _change_balance(request, "topup")
+    tokens_credited.labels("topup").inc(moved)
     return outcome.response()
 
 

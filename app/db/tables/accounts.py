@@ -9,13 +9,19 @@ import sqlalchemy as sa
 
 from app.db.tables.base import BigId, created_at, metadata
 
+
+def owner_column() -> sa.Column:
+    """The indexed `user_id` of a row that belongs to one user and goes with them."""
+    return sa.Column(
+        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
 token_ledger = sa.Table(
     "token_ledger",
     metadata,
     sa.Column("id", BigId, primary_key=True),
-    sa.Column(
-        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    owner_column(),
     sa.Column("delta", sa.BigInteger, nullable=False),
     sa.Column("balance_after", sa.BigInteger, nullable=False),
     sa.Column("reason", sa.String(32), nullable=False),
@@ -42,9 +48,7 @@ user_plans = sa.Table(
     "user_plans",
     metadata,
     sa.Column("id", BigId, primary_key=True),
-    sa.Column(
-        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    owner_column(),
     sa.Column("plan_id", BigId, sa.ForeignKey("plans.id"), nullable=False),
     sa.Column("start_date", sa.DateTime(timezone=True), nullable=False),
     sa.Column("end_date", sa.DateTime(timezone=True), nullable=False),
@@ -56,9 +60,7 @@ conversation_messages = sa.Table(
     "conversation_messages",
     metadata,
     sa.Column("id", BigId, primary_key=True),
-    sa.Column(
-        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    owner_column(),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("content", sa.Text, nullable=False),
     created_at(),
@@ -68,9 +70,7 @@ prompts = sa.Table(
     "prompts",
     metadata,
     sa.Column("id", BigId, primary_key=True),
-    sa.Column(
-        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    owner_column(),
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("content", sa.Text, nullable=False),
     sa.Column("is_selected", sa.Boolean, nullable=False, server_default=sa.false()),

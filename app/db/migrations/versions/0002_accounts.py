@@ -49,28 +49,27 @@ def _now_column(name: str) -> sa.Column:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
 
 
-def _user_fk() -> sa.Column:
-    return sa.Column(
-        "user_id",
-        BigId,
-        sa.ForeignKey("users.id", ondelete="CASCADE"),
-        nullable=False,
+def _create_owned_table(name: str, *columns: sa.Column) -> None:
+    """A table of rows that belong to one user: id, indexed user_id, columns, created_at."""
+    op.create_table(
+        name,
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column("user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        *columns,
+        _now_column("created_at"),
     )
+    op.create_index(f"ix_{name}_user_id", name, ["user_id"])
 
 
 def upgrade() -> None:
-    op.create_table(
+    _create_owned_table(
         "token_ledger",
-        sa.Column("id", BigId, primary_key=True),
-        _user_fk(),
         sa.Column("delta", sa.BigInteger, nullable=False),
         sa.Column("balance_after", sa.BigInteger, nullable=False),
         sa.Column("reason", sa.String(32), nullable=False),
         sa.Column("details", sa.Text),
         sa.Column("idempotency_key", sa.String(255)),
-        _now_column("created_at"),
     )
-    op.create_index("ix_token_ledger_user_id", "token_ledger", ["user_id"])
 
     plans = op.create_table(
         "plans",
@@ -87,38 +86,26 @@ def upgrade() -> None:
     )
     op.bulk_insert(plans, [{**plan, "currency": "USD", "is_active": True} for plan in SEED_PLANS])
 
-    op.create_table(
+    _create_owned_table(
         "user_plans",
-        sa.Column("id", BigId, primary_key=True),
-        _user_fk(),
         sa.Column("plan_id", BigId, sa.ForeignKey("plans.id"), nullable=False),
         sa.Column("start_date", sa.DateTime(timezone=True), nullable=False),
         sa.Column("end_date", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tokens_credited", sa.BigInteger, nullable=False),
-        _now_column("created_at"),
     )
-    op.create_index("ix_user_plans_user_id", "user_plans", ["user_id"])
 
-    op.create_table(
+    _create_owned_table(
         "conversation_messages",
-        sa.Column("id", BigId, primary_key=True),
-        _user_fk(),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("content", sa.Text, nullable=False),
-        _now_column("created_at"),
     )
-    op.create_index("ix_conversation_messages_user_id", "conversation_messages", ["user_id"])
 
-    op.create_table(
+    _create_owned_table(
         "prompts",
-        sa.Column("id", BigId, primary_key=True),
-        _user_fk(),
         sa.Column("name", sa.String(128), nullable=False),
         sa.Column("content", sa.Text, nullable=False),
         sa.Column("is_selected", sa.Boolean, nullable=False, server_default=sa.false()),
-        _now_column("created_at"),
     )
-    op.create_index("ix_prompts_user_id", "prompts", ["user_id"])
 
     op.create_table(
         "idempotency_records",
