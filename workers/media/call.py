@@ -32,7 +32,7 @@ from workers.media.ogg_writer import OggOpusWriter
 from workers.media.recorder import DEFAULT_RECORD_QUEUE, Recorder
 from workers.media.rtp_tap import OpusTap, ReceivedPacket, install_opus_tap
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("voxhub.media")
 
 RECORDING_FILENAME: Final = "user_audio.ogg"
 """The seed's layout: ``<recordings dir>/<conversation id>/user_audio.ogg``."""
@@ -143,10 +143,12 @@ class Call:
         conversation_id: str,
         settings: CallSettings,
         on_end: Callable[[Call], Awaitable[None] | None] | None = None,
+        on_active: Callable[[Call], None] | None = None,
     ) -> None:
         self.conversation_id = conversation_id
         self.settings = settings
         self.on_end = on_end
+        self.on_active = on_active
         self.recording_path = settings.recordings_dir / conversation_id / RECORDING_FILENAME
         self.state = "new"
         self.end_reason: EndReason | None = None
@@ -252,6 +254,11 @@ class Call:
         self.bytes_received += len(packet.payload)
         if self.state == "connecting":
             self.state = "active"
+            if self.on_active is not None:
+                try:
+                    self.on_active(self)
+                except Exception:
+                    log.exception("on_active callback of call %s failed", self.conversation_id)
         self.echo.push(packet)
         if self.recorder is not None:
             self.recorder.push(packet)

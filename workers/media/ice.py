@@ -33,7 +33,7 @@ import aioice.turn
 from aioice import Candidate, TransportPolicy
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("voxhub.media")
 
 SUPPORTED_AIOICE: Final = ((0, 13),)
 _PINNED_ATTR: Final = "_voxhub_ice_policy"

@@ -31,7 +31,7 @@ from workers.media.opus import (
 )
 from workers.media.rtp_tap import ReceivedPacket
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("voxhub.media")
 
 DEFAULT_RECORD_QUEUE: Final = 2000
 
