@@ -1,0 +1,182 @@
+"""Media service fixtures: the API (`voxhub serve` with app.media) and media worker processes.
+
+Everything is real and on 127.0.0.1: redis-server and PostgreSQL from the session fixtures,
+the API server as its own process, and each media worker as its own process
+(`python -m workers.media`, the same code as `voxhub media-worker`), so tests can SIGKILL and
+SIGTERM them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.fixtures.ports import free_port, wait_until
+from tests.fixtures.postgres_server import PostgresServer
+from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.voxhub_server import VoxhubServer, run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MEDIA_ENV = {
+    "MEDIA_HOST_ADDRESSES": "127.0.0.1",
+    "MEDIA_MAX_CALLS": "2",
+    "MEDIA_ANSWER_TIMEOUT": "3s",
+    "MEDIA_HEARTBEAT_TTL": "2s",
+    "MEDIA_INACTIVITY_TIMEOUT": "5s",
+    "STUN_SERVERS": "",
+}
+
+
+class MediaApi(VoxhubServer):
+    """`voxhub serve` with the media routes (see tests/media/serve.py)."""
+
+    def start(self, timeout: float = 60) -> None:
+        if not self.env["DATABASE_URL"].startswith("sqlite"):
+            run_cli("migrate", env=self.env)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.media.serve"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_until(self._live, timeout, f"media API on {self.port}")
+        except TimeoutError:
+            self.stop()
+            raise TimeoutError(f"API did not start; log:\n{self.log()[-4000:]}") from None
+
+    @property
+    def recordings_dir(self) -> Path:
+        return Path(self.env["RECORDINGS_DIR"])
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.url + "/metrics", timeout=5) as response:
+            return response.read().decode()
+
+
+class MediaWorkerProcess:
+    """One `python -m workers.media` process (= `voxhub media-worker`)."""
+
+    def __init__(self, env: dict[str, str], workdir: str) -> None:
+        self.worker_id = f"test-{uuid.uuid4().hex[:8]}"
+        self.metrics_port = free_port()
+        self.env = dict(env)
+        self.log_path = os.path.join(workdir, f"{self.worker_id}.log")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, redis_client: redis.Redis, timeout: float = 30) -> None:
+        command = [sys.executable, "-m", "workers.media", "--worker-id", self.worker_id]
+        command += ["--metrics-port", str(self.metrics_port)]
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                command,
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+        def registered() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"media worker exited early:\n{self.log()[-4000:]}")
+            return bool(redis_client.exists(f"voxhub:media:worker:{self.worker_id}"))
+
+        wait_until(registered, timeout, f"media worker {self.worker_id}")
+
+    def log(self) -> str:
+        return Path(self.log_path).read_text(errors="replace")
+
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+
+    def signal(self, signum: int) -> int:
+        assert self.process is not None
+        self.process.send_signal(signum)
+        return self.process.wait(20)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def media_api(redis_server: RedisServer, postgres_server: PostgresServer) -> Iterator[MediaApi]:
+    """The API with two Sanic workers on real Redis and PostgreSQL; no media worker inside."""
+    server = MediaApi(
+        workers=2,
+        REDIS_URL=redis_server.url,
+        DATABASE_URL=postgres_server.create_database(),
+        **MEDIA_ENV,
+    )
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    client.close()
+
+
+class WorkerPool:
+    def __init__(self, api: MediaApi, redis_client: redis.Redis) -> None:
+        self.api = api
+        self.redis = redis_client
+        self.workdir = tempfile.mkdtemp(prefix="voxhub-media-workers-")
+        self.workers: list[MediaWorkerProcess] = []
+
+    def start(self, **env: str) -> MediaWorkerProcess:
+        worker = MediaWorkerProcess(
+            {
+                **self.api.env,
+                "PROMETHEUS_MULTIPROC_DIR": os.path.join(
+                    self.workdir, f"metrics-{len(self.workers)}"
+                ),
+                **env,
+            },
+            self.workdir,
+        )
+        worker.start(self.redis)
+        self.workers.append(worker)
+        return worker
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        # leave no heartbeat or queued offer behind for the next test
+        for key in self.redis.scan_iter(match="voxhub:media:*"):
+            self.redis.delete(key)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def media_workers(media_api: MediaApi, redis_client: redis.Redis) -> Iterator[WorkerPool]:
+    pool = WorkerPool(media_api, redis_client)
+    yield pool
+    pool.close()
