@@ -25,6 +25,7 @@ _ERRORS = {
     401: "missing or invalid token",
     403: "not a registered user's token",
     404: "chat not found (or not a member)",
+    503: "AI is not configured",
 }
 
 
@@ -94,7 +95,7 @@ async def get_chat(request: Request, chat_id: int) -> HTTPResponse:
     "Set the caller's AI mode in this chat (503 when no AI is configured)",
     (200, schemas.Chat),
     schemas.AiModeUpdate,
-    (400, 401, 403, 404),
+    (400, 401, 403, 404, 503),
 )
 async def set_ai_mode(request: Request, chat_id: int) -> HTTPResponse:
     user_id = _caller(request)
