@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.bus import Hub
-from app.config import Settings
+from app.config import ConfigError, Settings
 from app.media import metrics
 from app.media.protocol import (
     OFFER_QUEUE,
@@ -67,6 +67,10 @@ def default_worker_id() -> str:
 
 def call_settings_from(settings: Settings) -> CallSettings:
     """The per-call configuration a worker derives from the service settings."""
+    try:
+        host_addresses = parse_host_addresses(settings.media_host_addresses)
+    except ValueError as exc:
+        raise ConfigError(f"invalid MEDIA_HOST_ADDRESSES: {exc}") from None
     return CallSettings(
         recordings_dir=Path(settings.recordings_dir),
         ice_servers=ice_servers(
@@ -76,7 +80,7 @@ def call_settings_from(settings: Settings) -> CallSettings:
             settings.turn_password or None,
         ),
         ice_policy=IcePolicy(
-            host_addresses=parse_host_addresses(settings.media_host_addresses),
+            host_addresses=host_addresses,
             udp_ports=settings.media_udp_ports,
         ),
         inactivity_timeout=settings.media_inactivity_timeout,
