@@ -72,9 +72,9 @@ class MediaApi(VoxhubServer):
 class MediaWorkerProcess:
     """One `python -m workers.media` process (= `voxhub media-worker`)."""
 
-    def __init__(self, env: dict[str, str], workdir: str) -> None:
+    def __init__(self, env: dict[str, str], workdir: str, metrics_port: int | None = None) -> None:
         self.worker_id = f"test-{uuid.uuid4().hex[:8]}"
-        self.metrics_port = free_port()
+        self.metrics_port = metrics_port or free_port()
         self.env = dict(env)
         self.log_path = os.path.join(workdir, f"{self.worker_id}.log")
         self.process: subprocess.Popen[bytes] | None = None
@@ -151,16 +151,12 @@ class WorkerPool:
         self.workdir = tempfile.mkdtemp(prefix="voxhub-media-workers-")
         self.workers: list[MediaWorkerProcess] = []
 
-    def start(self, **env: str) -> MediaWorkerProcess:
+    def start(self, metrics_port: int | None = None, **env: str) -> MediaWorkerProcess:
+        metrics_dir = os.path.join(self.workdir, f"metrics-{len(self.workers)}")
         worker = MediaWorkerProcess(
-            {
-                **self.api.env,
-                "PROMETHEUS_MULTIPROC_DIR": os.path.join(
-                    self.workdir, f"metrics-{len(self.workers)}"
-                ),
-                **env,
-            },
+            {**self.api.env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir, **env},
             self.workdir,
+            metrics_port,
         )
         worker.start(self.redis)
         self.workers.append(worker)

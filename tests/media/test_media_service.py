@@ -8,7 +8,10 @@ is observed from outside, as a client or an operator would.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 
@@ -18,7 +21,7 @@ import pytest
 
 from app.auth.tokens import issue_token
 from tests.fixtures.voxhub_server import TEST_JWT_SECRET
-from tests.media.conftest import MediaApi, WorkerPool
+from tests.media.conftest import ROOT, MediaApi, WorkerPool
 from tests.media.opus_samples import parse_pages
 from tests.media.peers import (
     SAMPLE_RATE,
@@ -359,3 +362,28 @@ async def test_no_media_worker_means_503(media_api: MediaApi, media_workers: Wor
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "no media worker" in response.json()["error"]
+
+
+def test_workers_on_one_machine_share_one_metrics_port(
+    media_api: MediaApi, media_workers: WorkerPool
+) -> None:
+    shared = os.path.join(media_workers.workdir, "shared-metrics")
+    first = media_workers.start(PROMETHEUS_MULTIPROC_DIR=shared)
+    second = media_workers.start(first.metrics_port, PROMETHEUS_MULTIPROC_DIR=shared)
+    metrics = first.metrics()  # served by the first, merged over the shared folder
+    for worker in (first, second):
+        assert f'voxhub_media_capacity{{worker="{worker.worker_id}"}} 2.0' in metrics
+    assert "samples go to" in second.log()
+
+    # without a shared folder a busy port is a configuration error, named in one line
+    env = {k: v for k, v in second.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-m", "workers.media", "--metrics-port", str(first.metrics_port)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("voxhub: invalid METRICS_PORT")

@@ -74,7 +74,17 @@ def run(settings: Settings, metrics_port: int | None = None, worker_id: str | No
     configure_logging(settings.log_level, settings.log_format)
     port = settings.metrics_port if metrics_port is None else metrics_port
     if port:
-        start_metrics_server(port, settings.host)
+        try:
+            start_metrics_server(port, settings.host)
+        except OSError as exc:
+            if not metrics_dir:
+                raise ConfigError(
+                    f"invalid METRICS_PORT: cannot listen on {port} ({exc.strerror}); "
+                    "pass --metrics-port 0 or another port"
+                ) from None
+            # Several workers on one machine share the multiprocess folder: the process that
+            # holds the port already exposes this one's samples too.
+            log.info("metrics port %d is taken; samples go to %s", port, metrics_dir)
     asyncio.run(serve(settings, worker_id))
 
 
