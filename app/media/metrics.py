@@ -40,7 +40,7 @@ offers = Counter(
     ["result"],
 )
 answer_latency = Histogram(
-    "voxhub_media_answer_seconds",
+    "voxhub_media_answer_latency_seconds",
     "Time from receiving an SDP offer to returning the answer (API side, answered offers)",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )

@@ -138,7 +138,7 @@ async def test_a_call_is_echoed_recorded_counted_and_owned(
     assert "voxhub_media_echo_drops_total 0.0" in metrics
     api_metrics = media_api.metrics()
     assert _sample(api_metrics, 'voxhub_media_offers_total{result="answered"}') >= 1
-    assert _sample(api_metrics, "voxhub_media_answer_seconds_count") >= 1
+    assert _sample(api_metrics, "voxhub_media_answer_latency_seconds_count") >= 1
 
 
 def _sample(text: str, name: str) -> float:
