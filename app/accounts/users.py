@@ -16,6 +16,7 @@ from databases.interfaces import Record
 from app.accounts import ledger
 from app.accounts.metrics import tokens_credited
 from app.accounts.sql import insert_ignoring_conflicts
+from app.db.errors import is_unique_violation
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.users import users
 from app.errors import not_found
@@ -105,8 +106,29 @@ async def _free_username(db: Database, profile: TelegramProfile) -> str | None:
 
 
 async def upsert_telegram_user(db: Database, profile: TelegramProfile, balance: int) -> Record:
-    """Create the user on first sight (with the sign-up balance), else refresh the profile."""
+    """Create the user on first sight (with the sign-up balance), else refresh the profile.
+
+    Two Telegram accounts may race for the same free username: the loser of the unique index
+    is written without one rather than failing its login.
+    """
     username = await _free_username(db, profile)
+    try:
+        created = await _write_telegram_user(db, profile, username, balance)
+    except Exception as exc:
+        if username is None or not is_unique_violation(exc):
+            raise
+        created = await _write_telegram_user(db, profile, None, balance)
+    if created and balance > 0:
+        tokens_credited.labels("signup").inc(balance)
+    row = await find_user(db, telegram_id=profile.telegram_id)
+    assert row is not None  # just written by _write_telegram_user
+    return row
+
+
+async def _write_telegram_user(
+    db: Database, profile: TelegramProfile, username: str | None, balance: int
+) -> bool:
+    """Insert or refresh in one transaction; True when the user was created."""
     async with db.transaction():
         user_id = await db.fetch_val(
             insert_ignoring_conflicts(db, users, "telegram_id")
@@ -118,21 +140,16 @@ async def upsert_telegram_user(db: Database, profile: TelegramProfile, balance: 
             )
             .returning(users.c.id)
         )
-        created = user_id is not None
-        if created:
+        if user_id is not None:
             await _grant_signup_balance(db, user_id, balance)
-        else:
-            values = {**profile.fields(), "updated_at": utcnow()}
-            if username:
-                values["username"] = username
-            await db.execute(
-                users.update().where(users.c.telegram_id == profile.telegram_id).values(**values)
-            )
-    if created and balance > 0:
-        tokens_credited.labels("signup").inc(balance)
-    row = await find_user(db, telegram_id=profile.telegram_id)
-    assert row is not None  # just written in the transaction above
-    return row
+            return True
+        values = {**profile.fields(), "updated_at": utcnow()}
+        if username:
+            values["username"] = username
+        await db.execute(
+            users.update().where(users.c.telegram_id == profile.telegram_id).values(**values)
+        )
+        return False
 
 
 async def set_selected_model(db: Database, user_id: int, model: str) -> Record:

@@ -7,15 +7,14 @@ defaults, and ids come from the database so that ordering by id is ordering by a
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from databases import Database
 
+from app.db.errors import is_unique_violation
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.messenger import ai_answers, chat_members, chats, messages
 from app.db.tables.users import users
@@ -31,13 +30,6 @@ class Member:
 
     def to_json(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "ai_mode": self.ai_mode}
-
-
-def is_unique_violation(exc: BaseException) -> bool:
-    """Both drivers' duplicate-key errors; `databases` passes them through unwrapped."""
-    if isinstance(exc, asyncpg.UniqueViolationError):
-        return True
-    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
 
 def message_json(row: Row) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Telegram Mini App login: initData signed exactly as Telegram signs it."""
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -88,3 +89,18 @@ def test_telegram_login_without_a_bot_token_is_503() -> None:
         assert response.status_code == 503
     finally:
         server.stop()
+
+
+async def test_accounts_racing_for_one_username_all_log_in(telegram_api: Api) -> None:
+    """Ten Telegram accounts with the same display username log in at once: none fails."""
+
+    users = [
+        {"id": 99_100_000 + n, "first_name": "Twin", "username": "twin_name"} for n in range(10)
+    ]
+    async with httpx.AsyncClient(base_url=telegram_api.url, timeout=30) as client:
+        answers = await asyncio.gather(
+            *(client.post("/api/auth/telegram", json={"init_data": init_data(u)}) for u in users)
+        )
+    assert [answer.status_code for answer in answers] == [200] * 10, [a.text for a in answers]
+    named = [a.json()["user"] for a in answers if a.json()["user"]["username"] == "twin_name"]
+    assert len(named) == 1
