@@ -7,7 +7,6 @@ neighbour slows all of them alike; the table shows each target's median round.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import urllib.error
 import urllib.request
 import warnings
@@ -130,7 +129,7 @@ def _outcome(size, targets, statuses, rounds) -> Outcome:
             "socket errors", "server CPU (cores)", "PostgreSQL CPU", "wrk CPU (cores)",
         ],
     )  # fmt: skip
-    bare_rps = statistics.median(r.rps for r, _ in rounds[targets[0].label])
+    bare_rps = _median_round(rounds[targets[0].label])[0].rps
     ratios: dict[str, float] = {}
     for target in targets:
         result, cores = _median_round(rounds[target.label])
