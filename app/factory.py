@@ -29,7 +29,14 @@ APP_NAME = "voxhub"
 
 # Each entry is a package exposing `register(app)`: its blueprint, WebSocket handlers and
 # listeners. Order matters only where a domain uses another's hooks (the gateway first).
-DOMAINS: tuple[str, ...] = ("app.ws", "app.health", "app.auth", "app.accounts", "app.messenger")
+DOMAINS: tuple[str, ...] = (
+    "app.ws",
+    "app.match",
+    "app.health",
+    "app.auth",
+    "app.accounts",
+    "app.messenger",
+)
 
 
 def create_app(settings: Settings | None = None) -> Sanic:

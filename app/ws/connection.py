@@ -33,10 +33,11 @@ CloseCallback = Callable[["Connection"], Awaitable[None]]
 _background: set[asyncio.Task[None]] = set()
 
 
-def spawn(coro: Coroutine[Any, Any, None]) -> None:
+def spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     task = asyncio.get_running_loop().create_task(coro)
     _background.add(task)
     task.add_done_callback(_background.discard)
+    return task
 
 
 # Close codes the gateway uses besides the standard ones (RFC 6455 leaves 4000-4999 to apps).

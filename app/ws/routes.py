@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sanic import Blueprint, Request
@@ -10,7 +11,7 @@ from sanic_ext import openapi
 from websockets.exceptions import ConnectionClosed
 
 from app.auth import Identity, Role, TokenError, decode_token, issue_token
-from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection
+from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection, spawn
 from app.ws.gateway import Gateway
 from app.ws.metrics import ws_refused
 from app.ws.protocol import now_iso
@@ -82,4 +83,6 @@ async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
     except ConnectionClosed:
         pass
     finally:
-        await gateway.detach(conn)
+        # Sanic cancels this handler when the peer's close frame or EOF arrives; cleanup runs
+        # in its own task so that the cancellation cannot cut it short.
+        await asyncio.shield(spawn(gateway.detach(conn)))

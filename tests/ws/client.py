@@ -88,19 +88,27 @@ async def connect_many(ws_url: str, count: int, **options: Any) -> list[WsClient
 
 
 async def on_two_workers(ws_url: str, attempts: int = 40) -> tuple[WsClient, WsClient]:
-    """Two sockets held by two different worker processes (the kernel spreads connections)."""
-    first = await WsClient.connect(ws_url)
-    spare: list[WsClient] = []
-    try:
-        for _ in range(attempts):
-            other = await WsClient.connect(ws_url)
-            if other.worker != first.worker:
-                return first, other
-            spare.append(other)
-        raise AssertionError("every socket landed on one worker")
-    finally:
-        for client in spare:
-            await client.close()
+    """Two sockets held by two different worker processes. Sequential connects tend to wake
+    the same worker, and right after start-up only one may be ready, so sockets are opened in
+    concurrent batches, a little apart, until both workers answer."""
+    opened: list[WsClient] = []
+    for attempt in range(attempts):
+        if attempt:
+            await asyncio.sleep(0.25)
+        opened += await connect_many(ws_url, 4)
+        by_worker = {client.worker: client for client in opened}
+        if len(by_worker) >= 2:
+            first, second = list(by_worker.values())[:2]
+            await close_all([c for c in opened if c is not first and c is not second])
+            return first, second
+    await close_all(opened)
+    raise AssertionError("every socket landed on one worker")
+
+
+async def until_both_workers_ready(ws_url: str) -> None:
+    """`VoxhubServer.start` returns when one worker answers; the other may still be starting."""
+    first, second = await on_two_workers(ws_url)
+    await close_all([first, second])
 
 
 async def close_all(clients: list[WsClient]) -> None:

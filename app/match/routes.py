@@ -1,0 +1,61 @@
+"""`GET /stats` (seed 004): the random chat's numbers over every worker.
+
+Public like the seed's, because it carries only counts (no user ids) and monitoring probes
+have no token; it reads a handful of Redis counters, so it is cheap to scrape.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from app.match.metrics import observe_sizes
+from app.match.store import MatchStore
+from app.ws.presence import live_workers, online_users
+
+bp = Blueprint("match")
+
+
+@bp.get("/stats")
+@openapi.definition(
+    summary="Random chat statistics over all workers (public, counts only)",
+    response=openapi.definitions.Response(
+        {
+            "application/json": {
+                "waiting_users": int,
+                "active_users": int,
+                "active_rooms": int,
+                "users_in_rooms": int,
+                "server_uptime": str,
+                "uptime_seconds": float,
+                "workers": int,
+                "worker_connections": int,
+            }
+        },
+        status=200,
+    ),
+)
+async def stats(request: Request) -> HTTPResponse:
+    app = request.app
+    store: MatchStore = app.ctx.match_store
+    waiting, rooms, in_rooms = await store.sizes()
+    observe_sizes(waiting, rooms)
+    uptime = time.monotonic() - app.ctx.started_monotonic
+    started = datetime.now(UTC) - timedelta(seconds=uptime)
+    return json(
+        {
+            "waiting_users": waiting,
+            "active_users": await online_users(app.ctx.redis),
+            "active_rooms": rooms,
+            "users_in_rooms": in_rooms,
+            # The seed names the start time "server_uptime"; the duration is uptime_seconds.
+            "server_uptime": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "uptime_seconds": round(uptime, 3),
+            "workers": len(await live_workers(app.ctx.redis)),
+            "worker_connections": app.ctx.gateway.count,
+        }
+    )

@@ -1,0 +1,189 @@
+"""Random voice chat on two real worker processes and real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections import Counter
+
+import httpx
+
+from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.voxhub_server import VoxhubServer
+from tests.ws.client import (
+    WsClient,
+    close_all,
+    connect_many,
+    on_two_workers,
+    until_both_workers_ready,
+)
+
+
+async def stats(server: VoxhubServer) -> dict:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.get("/stats")
+    assert response.status_code == 200
+    return response.json()
+
+
+async def pair(waiter: WsClient, finder: WsClient) -> tuple[dict, dict]:
+    await waiter.send({"type": "find_match"})
+    waiting = await waiter.expect("waiting")
+    assert waiting["payload"] == {"status": "Looking for a partner..."}
+    await finder.send({"type": "find_match"})
+    return (await waiter.expect("match_found"))["payload"], (await finder.expect("match_found"))[
+        "payload"
+    ]
+
+
+async def test_cross_worker_match_and_signaling_relay(cluster: VoxhubServer) -> None:
+    a, b = await on_two_workers(cluster.ws_url)
+    found_a, found_b = await pair(a, b)
+    assert found_a["partner_id"] == b.user_id and found_b["partner_id"] == a.user_id
+    assert found_a["room_id"] == found_b["room_id"]
+    assert {found_a["role"], found_b["role"]} == {"caller", "callee"}
+
+    sdp = {"type": "offer", "sdp": "v=0\r\n..."}
+    await a.send({"type": "offer", "payload": sdp, "to": b.user_id})
+    offer = await b.expect("offer")
+    assert offer["payload"] == sdp and offer["from"] == a.user_id and offer["timestamp"]
+    await b.send({"type": "answer", "payload": {"type": "answer", "sdp": "x"}, "to": a.user_id})
+    assert (await a.expect("answer"))["from"] == b.user_id
+    candidate = {"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMLineIndex": 0}
+    await a.send({"type": "ice_candidate", "payload": candidate, "to": b.user_id})
+    assert (await b.expect("ice_candidate"))["payload"] == candidate
+
+    stranger = await WsClient.connect(cluster.ws_url)
+    await stranger.send({"type": "offer", "payload": sdp, "to": a.user_id})
+    await stranger.expect_error("not_your_partner")
+    await a.send({"type": "offer", "payload": sdp, "to": stranger.user_id})
+    await a.expect_error("not_your_partner")
+    await a.send({"type": "ice_candidate", "payload": candidate})
+    await a.expect_error("not_your_partner")
+    await stranger.silent(0.3)
+    await close_all([a, b, stranger])
+
+
+async def test_next_disconnect_and_close_tell_the_partner(cluster: VoxhubServer) -> None:
+    a, b = await on_two_workers(cluster.ws_url)
+    first_room = (await pair(a, b))[0]["room_id"]
+
+    # find_match while in a room: leave it first ("next"); the old partner is told.
+    await a.send({"type": "find_match"})
+    left = await b.expect("partner_disconnected")
+    assert left["payload"]["reason"] and left["payload"]["room_id"] == first_room
+    await a.expect("waiting")
+    await b.send({"type": "offer", "payload": {}, "to": a.user_id})
+    await b.expect_error("not_your_partner")
+
+    await b.send({"type": "find_match"})
+    second = (await a.expect("match_found"))["payload"]
+    await b.expect("match_found")
+    await b.send({"type": "disconnect"})
+    assert (await a.expect("partner_disconnected"))["payload"]["room_id"] == second["room_id"]
+    await a.send({"type": "offer", "payload": {}, "to": b.user_id})
+    await a.expect_error("not_your_partner")
+
+    await b.send({"type": "find_match"})
+    await b.expect("waiting")
+    await a.send({"type": "find_match"})
+    await a.expect("match_found")
+    await b.expect("match_found")
+    await a.close()
+    lost = await b.expect("partner_disconnected")
+    assert lost["payload"]["reason"]
+    await b.close()
+
+
+async def test_200_clients_at_once_make_exactly_100_rooms(cluster: VoxhubServer) -> None:
+    await until_both_workers_ready(cluster.ws_url)
+    before = await stats(cluster)
+    clients = await connect_many(cluster.ws_url, 200)
+    assert len({client.worker for client in clients}) == 2
+    await asyncio.gather(*(client.send({"type": "find_match"}) for client in clients))
+
+    async def first_match(client: WsClient) -> dict:
+        while True:
+            frame = await client.next(timeout=20)
+            if frame["type"] == "match_found":
+                return frame["payload"]
+            assert frame["type"] == "waiting", frame
+
+    found = await asyncio.gather(*(first_match(client) for client in clients))
+    by_user = {client.user_id: match for client, match in zip(clients, found, strict=True)}
+    rooms = Counter(match["room_id"] for match in found)
+    assert len(rooms) == 100 and set(rooms.values()) == {2}
+    for user, match in by_user.items():
+        partner = match["partner_id"]
+        assert partner != user
+        assert by_user[partner]["partner_id"] == user
+        assert by_user[partner]["room_id"] == match["room_id"]
+        assert {match["role"], by_user[partner]["role"]} == {"caller", "callee"}
+    await asyncio.gather(*(client.silent(0.3) for client in clients))  # no second match
+    now = await stats(cluster)
+    assert now["active_rooms"] - before["active_rooms"] == 100
+    assert now["waiting_users"] == before["waiting_users"]
+
+    await close_all(clients)
+    for _ in range(100):
+        now = await stats(cluster)
+        if now["active_rooms"] == before["active_rooms"]:
+            break
+        await asyncio.sleep(0.1)
+    assert now["active_rooms"] == before["active_rooms"], (now, cluster.log_path)
+
+
+def _pid_of(worker_id: str) -> int:
+    """Worker ids are `<host>-<pid>-<random>`."""
+    return int(worker_id.rsplit("-", 2)[1])
+
+
+async def test_killed_worker_partners_told_and_stats_settle(redis_server: RedisServer) -> None:
+    server = VoxhubServer(
+        workers=2,
+        REDIS_URL=redis_server.url.replace("/0", "/3"),
+        HEARTBEAT_INTERVAL="1s",
+        CONNECTION_TIMEOUT="3s",
+        CLEANUP_INTERVAL="1s",
+    )
+    server.start()
+    try:
+        await until_both_workers_ready(server.ws_url)
+        clients = await connect_many(server.ws_url, 16)
+        workers = sorted({client.worker for client in clients})
+        assert len(workers) == 2
+        doomed = [c for c in clients if c.worker == workers[0]]
+        survivors = [c for c in clients if c.worker == workers[1]]
+        pairs = list(zip(doomed, survivors, strict=False))
+        for victim, survivor in pairs:
+            await pair(victim, survivor)
+        spare = doomed[len(pairs) :]
+        if spare:  # one more victim waits in the queue: it must not become a ghost match
+            await spare[0].send({"type": "find_match"})
+            await spare[0].expect("waiting")
+        assert (await stats(server))["active_rooms"] == len(pairs)
+
+        os.kill(_pid_of(workers[0]), signal.SIGKILL)
+        killed_at = asyncio.get_running_loop().time()
+        for _, survivor in pairs:
+            lost = await survivor.expect("partner_disconnected", timeout=8)
+            assert lost["payload"]["reason"] == "Partner lost connection"
+        # CONNECTION_TIMEOUT + CLEANUP_INTERVAL, plus one heartbeat of slack for the last
+        # presence refresh before the kill.
+        assert asyncio.get_running_loop().time() - killed_at <= 3 + 1 + 1.5
+
+        settled = (0, 0, len(survivors))
+        for _ in range(50):
+            now = await stats(server)
+            if (now["active_rooms"], now["waiting_users"], now["active_users"]) == settled:
+                break
+            await asyncio.sleep(0.1)
+        assert (now["active_rooms"], now["waiting_users"], now["active_users"]) == settled, now
+
+        lonely = survivors[0]
+        await lonely.send({"type": "find_match"})
+        await lonely.expect("waiting")
+        await close_all(survivors)
+    finally:
+        server.stop()
