@@ -39,9 +39,12 @@ def cross_worker_pairs(conns: list[Conn], wanted: int) -> list[tuple[Conn, Conn]
 
 @command("relay_pair")
 async def relay_pair(state: AgentState, pairs: int) -> dict[str, Any]:
-    """Match each pair through `find_match`, one pair at a time so nobody else cuts in."""
-    matched: list[tuple[Conn, Conn]] = []
-    for a, b in cross_worker_pairs(state.open_conns(), pairs):
+    """Match up to `pairs` more pairs through `find_match`, one at a time so that nobody
+    else cuts in; sockets already paired are left alone. Returns the total paired so far."""
+    matched: list[tuple[Conn, Conn]] = state.scenario.setdefault("pairs", [])
+    taken = {conn for pair in matched for conn in pair}
+    free = [conn for conn in state.open_conns() if conn not in taken]
+    for a, b in cross_worker_pairs(free, pairs):
         await a.send("find_match")
         await a.expect({"waiting"}, PAIR_TIMEOUT)
         await b.send("find_match")
@@ -52,7 +55,6 @@ async def relay_pair(state: AgentState, pairs: int) -> dict[str, Any]:
         ):
             raise RuntimeError(f"paired with a stranger: {found_a} / {found_b}")
         matched.append((a, b))
-    state.scenario["pairs"] = matched
     return {"pairs": len(matched)}
 
 
