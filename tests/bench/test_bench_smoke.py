@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKED = ["rest", "ws-capacity"]
+SMOKED = ["rest", "ws-capacity", "relay", "match"]
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,24 @@ def test_ws_capacity_holds_ping_answering_sockets_on_both_workers(smoke) -> None
         assert step["pongs/s"] > 0  # the server pinged and every client answered
         assert step["above idle MB"] > 0 and step["KB / socket"] > 0
     assert "held 200 sockets" in smoke["ws-capacity"]["verdict"]
+
+
+def test_relay_delivers_every_candidate_across_workers(smoke) -> None:
+    (step,) = rows(smoke["relay"])
+    assert step["target relays/s"] == 200
+    assert step["lost"] == 0 and step["errors"] == 0
+    assert step["achieved/s"] > 100
+    assert 0 < step["p50 ms"] <= step["p99 ms"] <= step["max ms"]
+    assert step["Voxhub CPU"] > 0 and step["loadgen CPU"] > 0
+
+
+def test_match_pairs_clients_with_no_violation(smoke) -> None:
+    (run,) = rows(smoke["match"])
+    assert run["rooms"] > 20 and run["matches/s"] > 0
+    for violation in (
+        "two rooms at once", "self-matches", "ghost matches", "inconsistent rooms",
+        "one-sided rooms",
+    ):  # fmt: skip
+        assert run[violation] == 0, violation
+    assert run["error frames"] == 0
+    assert smoke["match"]["verdict"].endswith(", 0 violations")
