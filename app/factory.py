@@ -32,6 +32,7 @@ APP_NAME = "voxhub"
 DOMAINS: tuple[str, ...] = (
     "app.ws",
     "app.match",
+    "app.roulette",
     "app.health",
     "app.auth",
     "app.accounts",

@@ -15,6 +15,7 @@ from tests.ws.client import (
     WsClient,
     close_all,
     connect_many,
+    connect_spread,
     on_two_workers,
     until_both_workers_ready,
 )
@@ -149,12 +150,9 @@ async def test_killed_worker_partners_told_and_stats_settle(redis_server: RedisS
     )
     server.start()
     try:
-        await until_both_workers_ready(server.ws_url)
-        clients = await connect_many(server.ws_url, 16)
-        workers = sorted({client.worker for client in clients})
-        assert len(workers) == 2
-        doomed = [c for c in clients if c.worker == workers[0]]
-        survivors = [c for c in clients if c.worker == workers[1]]
+        by_worker = await connect_spread(server.ws_url, 4)
+        workers = sorted(by_worker)
+        doomed, survivors = by_worker[workers[0]], by_worker[workers[1]]
         pairs = list(zip(doomed, survivors, strict=False))
         for victim, survivor in pairs:
             await pair(victim, survivor)

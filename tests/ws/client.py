@@ -87,22 +87,31 @@ async def connect_many(ws_url: str, count: int, **options: Any) -> list[WsClient
     return list(await asyncio.gather(*(WsClient.connect(ws_url, **options) for _ in range(count))))
 
 
-async def on_two_workers(ws_url: str, attempts: int = 40) -> tuple[WsClient, WsClient]:
-    """Two sockets held by two different worker processes. Sequential connects tend to wake
-    the same worker, and right after start-up only one may be ready, so sockets are opened in
-    concurrent batches, a little apart, until both workers answer."""
-    opened: list[WsClient] = []
+async def connect_spread(
+    ws_url: str, per_worker: int, attempts: int = 40
+) -> dict[str, list[WsClient]]:
+    """Sockets on two worker processes, at least `per_worker` on each. Sequential connects
+    tend to wake the same worker, and right after start-up only one may be ready, so sockets
+    are opened in concurrent batches, a little apart, until both workers hold enough."""
+    by_worker: dict[str, list[WsClient]] = {}
     for attempt in range(attempts):
         if attempt:
             await asyncio.sleep(0.25)
-        opened += await connect_many(ws_url, 4)
-        by_worker = {client.worker: client for client in opened}
-        if len(by_worker) >= 2:
-            first, second = list(by_worker.values())[:2]
-            await close_all([c for c in opened if c is not first and c is not second])
-            return first, second
-    await close_all(opened)
-    raise AssertionError("every socket landed on one worker")
+        for client in await connect_many(ws_url, 4):
+            by_worker.setdefault(client.worker, []).append(client)
+        if len(by_worker) >= 2 and all(len(c) >= per_worker for c in by_worker.values()):
+            return by_worker
+    await close_all([client for clients in by_worker.values() for client in clients])
+    raise AssertionError(f"sockets did not spread over two workers: {list(by_worker)}")
+
+
+async def on_two_workers(ws_url: str) -> tuple[WsClient, WsClient]:
+    """One socket on each of two worker processes."""
+    (first, *spare_first), (second, *spare_second) = list(
+        (await connect_spread(ws_url, 1)).values()
+    )[:2]
+    await close_all([*spare_first, *spare_second])
+    return first, second
 
 
 async def until_both_workers_ready(ws_url: str) -> None:

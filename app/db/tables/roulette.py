@@ -1,0 +1,38 @@
+"""Roulette sessions (seed 003): a session per key, its numbers in the order they came.
+
+`count` and `last_number` live on the session row so that appending is one upsert that hands
+back the next position (no MAX() race between two writers) and listing sessions needs no join.
+"""
+
+import sqlalchemy as sa
+
+from app.db.tables.base import BigId, created_at, metadata, updated_at
+
+roulette_sessions = sa.Table(
+    "roulette_sessions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_number", sa.SmallInteger),
+    created_at(),
+    updated_at(),
+    sa.Index("ix_roulette_sessions_updated_at", "updated_at"),
+)
+
+roulette_numbers = sa.Table(
+    "roulette_numbers",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "session_id",
+        BigId,
+        sa.ForeignKey("roulette_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("number", sa.SmallInteger, nullable=False),
+    created_at(),
+    sa.UniqueConstraint("session_id", "position", name="uq_roulette_numbers_session_position"),
+    sa.CheckConstraint("number >= 0 AND number <= 36", name="number_on_the_wheel"),
+)
