@@ -109,6 +109,8 @@ class Settings:
     database_url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL)
     database_pool_size: int = env("DATABASE_POOL_SIZE", "10", _positive(int))
     redis_url: str = env("REDIS_URL", MEMORY_REDIS_URL)
+    redis_max_connections: int = env("REDIS_MAX_CONNECTIONS", "64", _positive(int))
+    redis_pool_timeout: float = env("REDIS_POOL_TIMEOUT", "5s", _positive(parse_duration))
 
     # --- identity (seed 000, 002, 004) ---
     jwt_secret: str = env("JWT_SECRET", DEFAULT_JWT_SECRET)

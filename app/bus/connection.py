@@ -7,7 +7,7 @@ path serves both modes.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -31,11 +31,16 @@ def create_redis(settings: Settings) -> Redis:
         import fakeredis
 
         return fakeredis.FakeAsyncRedis(server=memory_server(), decode_responses=True)
-    return Redis.from_url(
+    # A blocking pool makes a burst wait for a free connection instead of failing with
+    # "Too many connections": a thousand sockets acting at once must queue, not lose work.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout,
         decode_responses=True,
         socket_connect_timeout=5,
         socket_keepalive=True,
         health_check_interval=15,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
     )
+    return Redis(connection_pool=pool)

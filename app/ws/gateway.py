@@ -40,11 +40,6 @@ REASON_DISCONNECTED = "disconnected"
 # Keep-alive answers are never rate-limited: limiting them would time out idle clients.
 UNLIMITED_TYPES = frozenset({"pong"})
 SHUTDOWN_GRACE = 5.0
-# Frames and socket open/close handled at once per worker. redis-py's asyncio pool refuses a
-# command beyond 100 connections instead of waiting, and a burst of a few hundred sockets
-# would hit that; a bounded number of in-flight frames turns the burst into a short queue
-# (the sockets' reads wait) and leaves pool headroom for REST routes.
-MAX_IN_FLIGHT = 48
 
 
 class Gateway:
@@ -60,7 +55,6 @@ class Gateway:
         self._delivery_hooks: dict[str, list[DeliveryHook]] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._idle: asyncio.Event | None = None  # set when the last socket detaches at shutdown
-        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     # -- hooks for domains -------------------------------------------------------------------
 
@@ -84,7 +78,7 @@ class Gateway:
         return self.count >= self.settings.max_connections
 
     async def start(self) -> None:
-        self.limiter = RateLimiter(self.settings)
+        self.limiter = RateLimiter(self.settings, self.app.ctx.redis)
         self._loops = [
             asyncio.create_task(self._every(self.settings.heartbeat_interval, self.heartbeat)),
             asyncio.create_task(self._every(self.settings.cleanup_interval, self.sweep)),
@@ -129,11 +123,10 @@ class Gateway:
         if first:
             listener = partial(self._deliver, user_id)
             self._listeners[user_id] = listener
-            async with self._in_flight:
-                await self.app.ctx.hub.subscribe(user_channel(user_id), listener)
-                await presence.mark_online(
-                    self.app.ctx.redis, self.worker_id, user_id, presence.presence_ttl_ms(self.app)
-                )
+            await self.app.ctx.hub.subscribe(user_channel(user_id), listener)
+            await presence.mark_online(
+                self.app.ctx.redis, self.worker_id, user_id, presence.presence_ttl_ms(self.app)
+            )
 
     async def detach(self, conn: Connection) -> None:
         """Idempotent: the receive loop, the heartbeat and shutdown may all get here."""
@@ -147,8 +140,7 @@ class Gateway:
         ws_connections.dec()
         if self._idle is not None and not self.count:
             self._idle.set()
-        async with self._in_flight:
-            await self._release(conn, conns)
+        await self._release(conn, conns)
 
     async def _release(self, conn: Connection, conns: set[Connection]) -> None:
         """Domain cleanup, then the user's channel and presence once their last socket is gone."""
@@ -196,8 +188,7 @@ class Gateway:
     async def handle(self, conn: Connection, raw: str | bytes) -> None:
         """Answer bad input with an error frame; never let it close the socket."""
         conn.touch()
-        async with self._in_flight:
-            await self._handle(conn, raw)
+        await self._handle(conn, raw)
 
     async def _handle(self, conn: Connection, raw: str | bytes) -> None:
         try:

@@ -14,24 +14,33 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from redis.asyncio import Redis
+
 from app.config import Settings
 
 log = logging.getLogger("voxhub.ratelimit")
 
 
-def _storage(settings: Settings) -> Storage:
+def _storage(settings: Settings, redis: Redis) -> Storage:
     if settings.embedded:
         return MemoryStorage()
     url = settings.redis_url
     if url.startswith("unix://"):
         url = "redis+unix://" + url.removeprefix("unix://")
-    return RedisStorage(f"async+{url}", implementation="redispy", key_prefix="voxhub:limits")
+    # The worker's own (blocking) pool: a burst of checks waits for a connection instead of
+    # opening a second pool that fails past its size.
+    return RedisStorage(
+        f"async+{url}",
+        implementation="redispy",
+        key_prefix="voxhub:limits",
+        connection_pool=redis.connection_pool,
+    )
 
 
 class RateLimiter:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, redis: Redis) -> None:
         self.item = RateLimitItemPerMinute(settings.rate_limit_per_minute)
-        self.storage = _storage(settings)
+        self.storage = _storage(settings, redis)
         self.strategy = SlidingWindowCounterRateLimiter(self.storage)
 
     async def allow(self, key: str) -> bool:
