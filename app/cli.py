@@ -85,6 +85,12 @@ def cmd_ai_worker(args: argparse.Namespace) -> None:
     run(settings, args.consumer or default_consumer_name(), args.concurrency, port)
 
 
+def cmd_media_worker(args: argparse.Namespace) -> None:
+    from workers.media.process import run
+
+    run(_settings(), args.metrics_port, args.worker_id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxhub", description="Voxhub realtime backend")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     ai_worker.add_argument("--concurrency", type=int, default=4, help="jobs answered at once")
     ai_worker.add_argument("--metrics-port", type=int, help="default METRICS_PORT; 0: off")
     ai_worker.set_defaults(handler=cmd_ai_worker)
+
+    media_worker = commands.add_parser("media-worker", help="own WebRTC calls: echo and record")
+    media_worker.add_argument("--metrics-port", type=int, help="default METRICS_PORT; 0: off")
+    media_worker.add_argument("--worker-id", help="name in Redis (default host-pid-random)")
+    media_worker.set_defaults(handler=cmd_media_worker)
 
     token = commands.add_parser("token", help="print a signed JWT (operators, tests)")
     token.add_argument("--sub", required=True, help="user id, or a service's name")

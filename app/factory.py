@@ -37,6 +37,7 @@ DOMAINS: tuple[str, ...] = (
     "app.auth",
     "app.accounts",
     "app.messenger",
+    "app.media",
 )
 
 
