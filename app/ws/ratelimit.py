@@ -13,7 +13,6 @@ import logging
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-
 from redis.asyncio import Redis
 
 from app.config import Settings
