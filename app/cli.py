@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app.config import ConfigError, Settings
+from app.observability.standalone import prepare_worker_process
 
 
 def _settings() -> Settings:
@@ -67,28 +68,20 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 def cmd_ai_worker(args: argparse.Namespace) -> None:
     settings = _settings()
-    if settings.embedded:
-        raise ConfigError(
-            "invalid REDIS_URL: the AI worker needs a shared Redis (with memory:// the AI loop "
-            "runs inside `voxhub serve`)"
-        )
-    # prometheus_client reads this once at import: the folder must exist before workers load.
-    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if metrics_dir:
-        os.makedirs(metrics_dir, exist_ok=True)
-    from app.observability.logs import configure_logging
+    # Before the worker's modules are imported: they declare metrics.
+    prepare_worker_process(settings, "AI", args.metrics_port)
     from workers.ai.process import run
     from workers.ai.worker import default_consumer_name
 
-    configure_logging(settings.log_level, settings.log_format)
-    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
-    run(settings, args.consumer or default_consumer_name(), args.concurrency, port)
+    run(settings, args.consumer or default_consumer_name(), args.concurrency)
 
 
 def cmd_media_worker(args: argparse.Namespace) -> None:
+    settings = _settings()
+    prepare_worker_process(settings, "media", args.metrics_port)
     from workers.media.process import run
 
-    run(_settings(), args.metrics_port, args.worker_id)
+    run(settings, args.worker_id)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -205,19 +205,6 @@ class Settings:
         if not (self.embedded or self.redis_url.startswith(("redis://", "rediss://", "unix://"))):
             raise ConfigError("invalid REDIS_URL: use memory:// or redis://host:port/db")
 
-    def ice_servers(self) -> list[dict[str, Any]]:
-        """ICE servers for aiortc, always explicit (aiortc's fallback is a public STUN host)."""
-        servers: list[dict[str, Any]] = [{"urls": url} for url in self.stun_servers]
-        if self.turn_url:
-            servers.append(
-                {
-                    "urls": self.turn_url,
-                    "username": self.turn_username,
-                    "credential": self.turn_password,
-                }
-            )
-        return servers
-
 
 def load_dotenv_file(path: str | os.PathLike[str] = ".env") -> None:
     """Variables already set in the environment win over the file."""

@@ -2,7 +2,7 @@
 
 Everything is real and on 127.0.0.1: redis-server and PostgreSQL from the session fixtures,
 the API server as its own process, and each media worker as its own process
-(`python -m workers.media`, the same code as `voxhub media-worker`), so tests can SIGKILL and
+(`voxhub media-worker`), so tests can SIGKILL and
 SIGTERM them.
 """
 
@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import urllib.request
 import uuid
@@ -25,7 +24,7 @@ import redis
 from tests.fixtures.ports import free_port, wait_until
 from tests.fixtures.postgres_server import PostgresServer
 from tests.fixtures.redis_server import RedisServer
-from tests.fixtures.voxhub_server import VoxhubServer, run_cli
+from tests.fixtures.voxhub_server import VOXHUB, VoxhubServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,25 +39,7 @@ MEDIA_ENV = {
 
 
 class MediaApi(VoxhubServer):
-    """`voxhub serve` with the media routes (see tests/media/serve.py)."""
-
-    def start(self, timeout: float = 60) -> None:
-        if not self.env["DATABASE_URL"].startswith("sqlite"):
-            run_cli("migrate", env=self.env)
-        with open(self.log_path, "ab") as log:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.media.serve"],
-                env=self.env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_until(self._live, timeout, f"media API on {self.port}")
-        except TimeoutError:
-            self.stop()
-            raise TimeoutError(f"API did not start; log:\n{self.log()[-4000:]}") from None
+    """`voxhub serve` with helpers for the media tests."""
 
     @property
     def recordings_dir(self) -> Path:
@@ -70,7 +51,7 @@ class MediaApi(VoxhubServer):
 
 
 class MediaWorkerProcess:
-    """One `python -m workers.media` process (= `voxhub media-worker`)."""
+    """One `voxhub media-worker` process."""
 
     def __init__(self, env: dict[str, str], workdir: str, metrics_port: int | None = None) -> None:
         self.worker_id = f"test-{uuid.uuid4().hex[:8]}"
@@ -80,7 +61,7 @@ class MediaWorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, redis_client: redis.Redis, timeout: float = 30) -> None:
-        command = [sys.executable, "-m", "workers.media", "--worker-id", self.worker_id]
+        command = [VOXHUB, "media-worker", "--worker-id", self.worker_id]
         command += ["--metrics-port", str(self.metrics_port)]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(

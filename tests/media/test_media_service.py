@@ -11,7 +11,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from app.auth.tokens import issue_token
-from tests.fixtures.voxhub_server import TEST_JWT_SECRET
+from tests.fixtures.voxhub_server import TEST_JWT_SECRET, VOXHUB
 from tests.media.conftest import ROOT, MediaApi, WorkerPool
 from tests.media.opus_samples import parse_pages
 from tests.media.peers import (
@@ -378,7 +377,7 @@ def test_workers_on_one_machine_share_one_metrics_port(
     # without a shared folder a busy port is a configuration error, named in one line
     env = {k: v for k, v in second.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     done = subprocess.run(
-        [sys.executable, "-m", "workers.media", "--metrics-port", str(first.metrics_port)],
+        [VOXHUB, "media-worker", "--metrics-port", str(first.metrics_port)],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -56,18 +56,6 @@ async def serve(settings: Settings, consumer: str, concurrency: int) -> None:
         mark_process_dead(os.getpid())
 
 
-def start_metrics_server(port: int, host: str) -> None:
-    """Prometheus scrape endpoint of this process (merged over the folder when shared)."""
-    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
-
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, addr=host, registry=registry)
-
-
-def run(settings: Settings, consumer: str, concurrency: int, metrics_port: int) -> None:
-    if metrics_port:
-        start_metrics_server(metrics_port, settings.host)
+def run(settings: Settings, consumer: str, concurrency: int) -> None:
+    """`voxhub ai-worker` once the process is prepared (app.observability.standalone)."""
     asyncio.run(serve(settings, consumer, concurrency))
