@@ -37,13 +37,13 @@ SIZES = {
     "smoke": FanoutSize(watchers=(20,), deliveries=(200, 1_000), seconds=1.0, min_updates=3),
     "moderate": FanoutSize(
         watchers=(100, 1_000, 5_000),
-        deliveries=(5_000, 10_000, 20_000, 40_000),
+        deliveries=(2_500, 5_000, 7_500, 10_000, 20_000, 40_000),
         seconds=3.0,
         min_updates=5,
     ),
     "full": FanoutSize(
         watchers=(100, 1_000, 5_000),
-        deliveries=(5_000, 10_000, 20_000, 40_000, 80_000),
+        deliveries=(2_500, 5_000, 7_500, 10_000, 20_000, 40_000, 80_000),
         seconds=5.0,
         min_updates=10,
     ),

@@ -40,7 +40,16 @@ def _commit() -> str:
         )
     except OSError:
         return "unknown"
-    return done.stdout.strip() or "unknown"
+    commit = done.stdout.strip() or "unknown"
+    # Benchmarks run the working tree: say so when the measured code is not all committed.
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "app", "workers"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout.strip()
+    return f"{commit} + uncommitted changes in app/ or workers/" if changed else commit
 
 
 def _memory_gib() -> float:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKED = ["rest", "ws-capacity", "relay", "match"]
+SMOKED = ["rest", "ws-capacity", "relay", "fanout", "fanout-peer", "match"]
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,22 @@ def test_match_pairs_clients_with_no_violation(smoke) -> None:
         assert run[violation] == 0, violation
     assert run["error frames"] == 0
     assert smoke["match"]["verdict"].endswith(", 0 violations")
+
+
+def test_fanout_delivers_every_update_to_every_watcher(smoke) -> None:
+    steps = rows(smoke["fanout"])
+    assert [step["watchers K"] for step in steps] == [20, 20]
+    for step in steps:
+        assert step["lost"] == 0
+        assert step["achieved deliveries/s"] > 0.5 * step["target deliveries/s"]
+        assert 0 < step["p50 ms"] <= step["p99 ms"]
+
+
+def test_fanout_peer_runs_python_socketio_with_the_same_clients(smoke) -> None:
+    peer_steps = rows(smoke["fanout-peer"], 0)
+    assert [step["watchers K"] for step in peer_steps] == [20, 20]
+    assert all(step["lost"] == 0 for step in peer_steps)
+    assert all(step["python-socketio CPU"] > 0 for step in peer_steps)
+    compared = rows(smoke["fanout-peer"], 1)
+    assert [row["target deliveries/s"] for row in compared] == [200, 1000]
+    assert all(row["throughput ratio"].endswith("×") for row in compared)
