@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "fanout": "bench.fanout",
     "fanout-peer": "bench.fanout_peer",
     "match": "bench.match",
+    "media": "bench.media",
 }
 
 

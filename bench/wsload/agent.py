@@ -88,10 +88,10 @@ async def close_all(state: AgentState) -> int:
     return len(conns)
 
 
-async def _serve(pipe: Pipe, index: int) -> None:
+async def _serve(pipe: Pipe, index: int, modules: tuple[str, ...]) -> None:
     import importlib
 
-    for module in COMMAND_MODULES:
+    for module in modules:
         importlib.import_module(module)
     state = AgentState(index)
     while True:
@@ -106,7 +106,7 @@ async def _serve(pipe: Pipe, index: int) -> None:
             pipe.send(("error", traceback.format_exc()))
 
 
-def agent_main(pipe: Pipe, index: int) -> None:
+def agent_main(pipe: Pipe, index: int, modules: tuple[str, ...] = COMMAND_MODULES) -> None:
     import uvloop
 
-    uvloop.run(_serve(pipe, index))
+    uvloop.run(_serve(pipe, index, modules))

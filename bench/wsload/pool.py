@@ -8,7 +8,7 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 from bench.procstat import ProcessGroup
-from bench.wsload.agent import agent_main
+from bench.wsload.agent import COMMAND_MODULES, agent_main
 
 
 class AgentError(RuntimeError):
@@ -16,16 +16,23 @@ class AgentError(RuntimeError):
 
 
 class ClientPool:
-    """`processes` client processes; every call is bounded by its `timeout`."""
+    """`processes` client processes; every call is bounded by its `timeout`.
 
-    def __init__(self, processes: int) -> None:
+    `modules` name the command modules the processes serve (the media callers' are heavy:
+    WebSocket benchmarks do not load them).
+    """
+
+    def __init__(self, processes: int, modules: tuple[str, ...] = COMMAND_MODULES) -> None:
         context = multiprocessing.get_context("spawn")
         self._pipes: list[Pipe] = []
         self._processes: list[Any] = []
         for index in range(processes):
             ours, theirs = context.Pipe()
             process = context.Process(
-                target=agent_main, args=(theirs, index), name=f"bench-client-{index}", daemon=True
+                target=agent_main,
+                args=(theirs, index, modules),
+                name=f"bench-client-{index}",
+                daemon=True,
             )
             process.start()
             theirs.close()
