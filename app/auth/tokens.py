@@ -7,6 +7,7 @@ Pinning `algorithms=["HS256"]` is what rejects `alg: none` and algorithm-confusi
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 import jwt
 
@@ -30,6 +31,17 @@ def issue_token(secret: str, sub: str, role: Role | str, ttl: float) -> str:
 
 
 def decode_token(secret: str, token: str) -> Identity:
+    """Verify a token. Verified tokens are cached by their exact text (signature included), so
+    a client's repeated requests skip the HMAC and JSON work; expiry is checked on every call."""
+    identity, expires_at = _verify(secret, token)
+    if time.time() >= expires_at:
+        raise TokenError("expired", "token expired")
+    return identity
+
+
+@lru_cache(maxsize=16384)
+def _verify(secret: str, token: str) -> tuple[Identity, float]:
+    """Refusals raise and so are never cached: a bad token is checked afresh every time."""
     try:
         claims = jwt.decode(
             token,
@@ -51,4 +63,4 @@ def decode_token(secret: str, token: str) -> Identity:
         raise TokenError("malformed", "invalid token") from None
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise TokenError("malformed", "invalid token")
-    return Identity(sub=claims["sub"], role=role)
+    return Identity(sub=claims["sub"], role=role), float(claims["exp"])

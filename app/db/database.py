@@ -26,7 +26,7 @@ async def connect_database(settings: Settings) -> Database:
     options = (
         {"timeout": 5.0}
         if settings.sqlite
-        else {"min_size": 1, "max_size": settings.database_pool_size}
+        else {"min_size": 1, "max_size": settings.database_pool_size, "reset": _keep_session}
     )
     database = Database(async_url(settings.database_url), **options)
     await database.connect()
@@ -34,6 +34,12 @@ async def connect_database(settings: Settings) -> Database:
         # WAL (persistent in the file) lets readers proceed while one connection writes.
         await database.execute("PRAGMA journal_mode=WAL")
     return database
+
+
+async def _keep_session(connection: object) -> None:
+    """asyncpg's default release runs `RESET ALL; UNLISTEN *; …` (a round trip per query).
+    Voxhub never changes session state (no SET, LISTEN or advisory locks); asyncpg itself still
+    rolls back a transaction left open before this hook runs."""
 
 
 def get_database(app: object) -> Database:
