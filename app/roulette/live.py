@@ -15,7 +15,7 @@ from sanic import Sanic
 from app.roulette.store import Session
 from app.ws.connection import Connection
 from app.ws.metrics import ws_messages
-from app.ws.protocol import WsError, encode
+from app.ws.protocol import WsError, encode, text_frame
 
 CHANNEL_PREFIX = "voxhub:roulette:"
 UPDATE_TYPE = "rouletteUpdate"
@@ -65,8 +65,9 @@ class Watchers:
 
     def _fan_out(self, key: str, text: str) -> None:
         watchers = self.by_key.get(key, ())
+        data = text_frame(text)
         for conn in watchers:
-            conn.send_text(text)
+            conn.send_frame(data)
         ws_messages.labels("out", UPDATE_TYPE).inc(len(watchers))
 
 

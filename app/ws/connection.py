@@ -1,9 +1,11 @@
 """One client socket: identity, per-domain state, and a non-blocking outbox.
 
-Sending never awaits: `send` enqueues, and a writer task exists only while the outbox holds
-frames, so 20,000 idle sockets cost no task beyond Sanic's own. A consumer too slow to drain
-`OUTBOX_LIMIT` frames is closed: one stalled phone must not make the worker hoard memory for
-it or delay anybody else's delivery.
+Sending never awaits. A frame goes straight to the socket's transport while the transport
+keeps up (no task, no lock: the frame bytes are built once, see `protocol.text_frame`, and a
+fan-out writes the same bytes to every watcher). Only a backpressured socket gets an outbox
+and a writer task, which waits for the transport to drain; so 20,000 idle sockets cost no
+task beyond Sanic's own. A consumer too slow to drain `OUTBOX_LIMIT` frames is closed: one
+stalled phone must not make the worker hoard memory for it or delay anybody else's delivery.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from websockets.protocol import State
+
 from app.auth import Identity
 from app.ws.metrics import ws_closed, ws_messages
-from app.ws.protocol import Frame, encode
+from app.ws.protocol import Frame, encode, text_frame
 
 if TYPE_CHECKING:
     from sanic import Sanic
@@ -26,6 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("voxhub.ws")
 
 OUTBOX_LIMIT = 256
+# Write straight to the transport while it buffers less than this (uvloop's default high-water
+# mark); past it the socket is backpressured and frames wait in the outbox, in order.
+WRITE_BUFFER_LIMIT = 64 * 1024
 
 CloseCallback = Callable[["Connection"], Awaitable[None]]
 
@@ -79,35 +86,50 @@ class Connection:
     # -- sending -----------------------------------------------------------------------------
 
     def send(self, frame: Frame) -> None:
-        """Enqueue one frame for this socket (adds `timestamp` when absent)."""
+        """Send one frame now or queue it (adds `timestamp` when absent)."""
         self.send_text(encode(frame))
         ws_messages.labels("out", frame.get("type", "unknown")).inc()
 
     def send_text(self, text: str) -> None:
-        """Enqueue already-encoded text; fan-out paths encode once and count once."""
+        """Already-encoded text; fan-out paths frame it once with `send_frame` instead."""
+        self.send_frame(text_frame(text))
+
+    def send_frame(self, data: bytes) -> None:
+        """Wire bytes from `protocol.text_frame`: written at once unless backpressured."""
         if self.closed:
             return
         if self._outbox is None:
+            transport = self.ws.io_proto.transport if self.ws.io_proto else None
+            if (
+                transport is None
+                or transport.is_closing()
+                or self.ws.ws_proto.state is not State.OPEN
+            ):
+                return  # closing: the receive loop cleans up
+            if transport.get_write_buffer_size() < WRITE_BUFFER_LIMIT:
+                transport.write(data)
+                return
             self._outbox = deque()
         elif len(self._outbox) >= OUTBOX_LIMIT:
             self.close_soon(CLOSE_POLICY, "slow consumer", "slow_consumer")
             return
-        self._outbox.append(text)
+        self._outbox.append(data)
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
+        """Write queued frames in order, each once the transport accepts more (Sanic's
+        protocol `send` waits for `resume_writing`)."""
         outbox = self._outbox
         try:
-            while outbox and not self.closed:
-                await self.ws.send(outbox.popleft())
+            while outbox and not self.closed and self.ws.ws_proto.state is State.OPEN:
+                await self.ws.io_proto.send(outbox.popleft())
         except Exception as exc:  # the peer is gone; the receive loop notices and cleans up
             log.debug("send to %s failed: %s", self.user_id, exc)
             self.closed = True
         finally:
             self._writer = None
-            if not outbox:
-                self._outbox = None
+            self._outbox = None
 
     @property
     def pending(self) -> int:

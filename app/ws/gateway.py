@@ -27,7 +27,7 @@ from app.ws.connection import (
 )
 from app.ws.delivery import unpack, user_channel
 from app.ws.metrics import ws_connections, ws_messages
-from app.ws.protocol import Frame, WsError, encode, error_frame, parse_frame
+from app.ws.protocol import Frame, WsError, encode, error_frame, parse_frame, text_frame
 from app.ws.ratelimit import RateLimiter
 from app.ws.registry import WsRouter
 
@@ -179,8 +179,9 @@ class Gateway:
             for conn in conns:
                 for hook in hooks:
                     hook(conn, frame)
+        data = text_frame(text)
         for conn in conns:
-            conn.send_text(text)
+            conn.send_frame(data)
         ws_messages.labels("out", kind).inc(len(conns))
 
     # -- client frames ---------------------------------------------------------------------------
@@ -212,6 +213,7 @@ class Gateway:
 
     async def _limited(self, conn: Connection) -> bool:
         assert self.limiter is not None
+        # Within a lease this returns without suspending: no loop round on the hot path.
         if await self.limiter.allow(f"ws:{conn.user_id}"):
             return False
         conn.send(error_frame("rate_limited", "too many messages; slow down"))
@@ -220,7 +222,7 @@ class Gateway:
     # -- periodic work -------------------------------------------------------------------------
 
     async def heartbeat(self) -> None:
-        ping = encode({"type": "ping"})
+        ping = text_frame(encode({"type": "ping"}))
         silent_since = time.monotonic() - self.settings.connection_timeout
         pinged = 0
         for conns in list(self.local.values()):
@@ -228,9 +230,11 @@ class Gateway:
                 if conn.last_seen < silent_since:
                     spawn(self._expire(conn))
                 else:
-                    conn.send_text(ping)
+                    conn.send_frame(ping)
                     pinged += 1
         ws_messages.labels("out", "ping").inc(pinged)
+        if self.limiter is not None:
+            self.limiter.prune()
         await presence.refresh(
             self.app.ctx.redis, self.worker_id, list(self.local), presence.presence_ttl_ms(self.app)
         )

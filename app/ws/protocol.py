@@ -37,6 +37,22 @@ def encode(frame: Frame) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
+def text_frame(text: str) -> bytes:
+    """The wire bytes of one unfragmented text frame, as a server sends it (RFC 6455 5.2).
+
+    Server frames are never masked and the gateway negotiates no extension, so these bytes
+    are the same for every socket: a fan-out builds them once and writes them to each
+    transport, instead of each socket re-encoding and re-framing the same text.
+    """
+    data = text.encode()
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 65536:
+        return b"\x81\x7e" + size.to_bytes(2, "big") + data
+    return b"\x81\x7f" + size.to_bytes(8, "big") + data
+
+
 def error_frame(code: str, message: str) -> Frame:
     return {"type": "error", "payload": {"code": code, "message": message}, "timestamp": now_iso()}
 
