@@ -42,6 +42,7 @@ def test_both_sides_echo_every_burst_and_record_a_decodable_file(media) -> None:
         assert step["bursts timed"] >= 5 * step["calls"] and step["bursts lost"] == 0
         assert 0 < step["echo p50 ms"] <= step["echo p99 ms"] <= step["echo max ms"]
         assert step["recordings OK"] == f"{step['calls']}/{step['calls']}"
+        assert step["kept up"] is True
         assert step["media process CPU"] > 0 and step["loadgen CPU"] > 0
 
 
@@ -59,6 +60,7 @@ def test_the_summary_compares_cpu_per_call_at_each_step(media) -> None:
     compared = rows(media, 1)
     assert [row["calls"] for row in compared] == [1, 2]
     for row in compared:
-        assert row["calls per core ratio"].endswith("×")
+        assert row["ratio"].endswith("×") and row["ratio above idle"].endswith("×")
         assert row["Voxhub CPU % / call"] > 0 and row["stock CPU % / call"] > 0
+        assert row["both kept up"] is True
     assert media["verdict"].startswith(("met: at 2 calls", "missed: at 2 calls"))
