@@ -12,6 +12,7 @@ from pathlib import Path
 from databases import Database
 
 from app.config import Settings
+from app.db import compile_cache
 from app.db.urls import async_url, sqlite_path
 
 __all__ = ["Database", "connect_database", "get_database"]
@@ -28,6 +29,8 @@ async def connect_database(settings: Settings) -> Database:
         if settings.sqlite
         else {"min_size": 1, "max_size": settings.database_pool_size, "reset": _keep_session}
     )
+    if not settings.sqlite:
+        compile_cache.install()
     database = Database(async_url(settings.database_url), **options)
     await database.connect()
     if settings.sqlite:
