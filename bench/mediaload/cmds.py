@@ -26,6 +26,8 @@ from workers.media.rtp_tap import install_opus_tap
 CALLS = "media_calls"
 ARRIVAL_GRACE = 1.0
 """After a window closes, how long its last bursts may still take to come back."""
+IN_FLIGHT_GRACE = 0.5
+"""Between the callers' last packet and their hang-up: the server records what is in flight."""
 
 
 class CallRefused(RuntimeError):
@@ -134,8 +136,14 @@ async def media_measure(state: AgentState, seconds: float) -> dict[str, Any]:
 
 @command("media_hangup")
 async def media_hangup(state: AgentState, timeout_each: float) -> dict[str, Any]:
-    """Hang up every call through the server (which finalizes its recording), then close."""
+    """Stop sending, let the last packets land, then hang up every call through the server
+    (which finalizes its recording) and close. Stopping first makes the audio sent exact, so
+    each recording can be held to it."""
     calls, state.scenario[CALLS] = _calls(state), []
+    for call in calls:
+        call.track.stop()
+    sent = {c.conversation_id: c.track.sent * FRAME_SECONDS for c in calls}
+    await asyncio.sleep(IN_FLIGHT_GRACE)
     errors: Counter[str] = Counter()
 
     async def one(http: httpx.AsyncClient, call: MediaCall) -> None:
@@ -149,8 +157,4 @@ async def media_hangup(state: AgentState, timeout_each: float) -> dict[str, Any]
 
     async with httpx.AsyncClient(timeout=timeout_each) as http:
         await asyncio.gather(*(one(http, call) for call in calls))
-    return {
-        "closed": len(calls),
-        "errors": dict(errors),
-        "recordings": {c.conversation_id: c.track.sent * FRAME_SECONDS for c in calls},
-    }
+    return {"closed": len(calls), "errors": dict(errors), "recordings": sent}
