@@ -8,6 +8,7 @@ delivery hooks, which see every frame before its socket does.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sanic import Sanic
@@ -55,18 +56,23 @@ async def _announce(app: Sanic, user_id: str, found: Found, room_id: str) -> Non
     matches.inc()
     match_wait.observe(found.waited_seconds)
     match_wait.observe(0.0)
-    for member, partner, role in (
-        (found.partner, user_id, "caller"),
-        (user_id, found.partner, "callee"),
-    ):
-        await send_to_user(
-            app,
-            member,
-            {
-                "type": "match_found",
-                "payload": {"partner_id": partner, "room_id": room_id, "role": role},
-            },
+    # Both publishes in flight at once: one round trip to Redis, not two in a row.
+    await asyncio.gather(
+        *(
+            send_to_user(
+                app,
+                member,
+                {
+                    "type": "match_found",
+                    "payload": {"partner_id": partner, "room_id": room_id, "role": role},
+                },
+            )
+            for member, partner, role in (
+                (found.partner, user_id, "caller"),
+                (user_id, found.partner, "callee"),
+            )
         )
+    )
 
 
 async def find_match(conn: Connection, frame: Frame) -> None:

@@ -102,10 +102,11 @@ class Found:
 
 
 class MatchStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, departures: Redis) -> None:
         self.redis = redis
+        self.departures = departures
         self._find = redis.register_script(_FIND)
-        self._leave = redis.register_script(_LEAVE_ONLY)
+        self._leave = departures.register_script(_LEAVE_ONLY)
 
     async def find(self, user_id: str, room_id: str) -> Found:
         now_ms = int(time.time() * 1000)

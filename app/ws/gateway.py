@@ -143,20 +143,24 @@ class Gateway:
         await self._release(conn, conns)
 
     async def _release(self, conn: Connection, conns: set[Connection]) -> None:
-        """Domain cleanup, then the user's channel and presence once their last socket is gone."""
+        """Once a user's last local socket is gone: the `user_gone` hooks first (out of the
+        match queue before anything slower, so that nobody is paired with a closed socket),
+        then per-socket domain cleanup, the user's channel and presence."""
         user_id = conn.user_id
-        await conn.run_close_callbacks()
-        if conns or self.local.get(user_id) is not conns:
+        last = not conns and self.local.get(user_id) is conns
+        if not last:
+            await conn.run_close_callbacks()
             return
         del self.local[user_id]
         listener = self._listeners.pop(user_id)
+        await self.user_gone(user_id, REASON_DISCONNECTED)
+        await conn.run_close_callbacks()
         try:
             await self.app.ctx.hub.unsubscribe(user_channel(user_id), listener)
-            await presence.mark_offline(self.app.ctx.redis, self.worker_id, user_id)
+            if user_id not in self.local:  # not back on this worker meanwhile
+                await presence.mark_offline(self.app.ctx.redis, self.worker_id, user_id)
         except Exception as exc:  # Redis down: presence expires by itself
             log.warning("presence cleanup for %s failed: %s", user_id, exc)
-        if user_id not in self.local:
-            await self.user_gone(user_id, REASON_DISCONNECTED)
 
     async def user_gone(self, user_id: str, reason: str) -> None:
         for hook in self._gone_hooks:
