@@ -20,7 +20,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from app.accounts.sql import insert_ignoring_conflicts
+from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.accounts import idempotency_records
 from app.errors import ApiError, bad_request
 

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 
-from app.accounts.sql import dump_json, load_json
+from app.accounts.json_columns import dump_json, load_json
 from app.db.tables.accounts import token_ledger
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.users import users

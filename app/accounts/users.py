@@ -15,8 +15,8 @@ from databases.interfaces import Record
 
 from app.accounts import ledger
 from app.accounts.metrics import tokens_credited
-from app.accounts.sql import insert_ignoring_conflicts
 from app.db.errors import is_unique_violation
+from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.users import users
 from app.errors import not_found

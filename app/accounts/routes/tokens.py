@@ -14,9 +14,9 @@ from sanic.response import HTTPResponse, json
 from app.accounts import ledger
 from app.accounts.docs import ERROR, documented
 from app.accounts.idempotency import Outcome, idempotency_key, run_once
+from app.accounts.json_columns import dump_json
 from app.accounts.metrics import tokens_credited, tokens_spent
 from app.accounts.routes.common import body_and_user_id, database, query_user_id
-from app.accounts.sql import dump_json
 from app.accounts.users import require_user
 from app.accounts.validation import positive_int, query_int
 from app.auth import Role
