@@ -21,3 +21,7 @@ ai_stream_lag = Gauge(
     "AI jobs not yet acknowledged (never delivered plus in progress)",
     multiprocess_mode="livemax",
 )
+ai_jobs_parked = Counter(
+    "voxhub_ai_jobs_parked_total",
+    "AI jobs kept in the database outbox because the Redis Stream refused them",
+)

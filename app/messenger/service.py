@@ -3,7 +3,8 @@
 Order of every send: persist, then deliver, then enqueue AI jobs. A message is acknowledged
 only once it is in the database, so a client that reconnects and asks for `after_id` never
 misses an acknowledged message, whatever happened to live delivery. Delivery and enqueueing
-failures (Redis down) are logged and counted but never undo or fail a stored message.
+failures (Redis down) never undo or fail a stored message: live delivery is skipped (clients
+catch up with `after_id`), and AI jobs wait in the `ai_job_outbox` table for the stream.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from app.config import Settings
 from app.errors import ApiError, bad_request, not_found
 from app.messenger import storage
 from app.messenger.ai_jobs import ADVICE, AUTOREPLY, AiJob, job_queue
-from app.messenger.metrics import chat_messages
+from app.messenger.metrics import ai_jobs_parked, chat_messages
 from app.messenger.storage import Member
 
 log = logging.getLogger("voxhub.messenger")
@@ -125,9 +126,23 @@ class Messenger:
                 try:
                     await self.jobs.add(job.to_fields())
                 except (RedisError, OSError) as exc:
-                    log.error(
-                        "AI job %s for message %s not queued: %s", job.kind, job.message_id, exc
-                    )
+                    # The message is stored; its job waits in the database for the stream.
+                    log.warning("AI job for message %s parked: %s", job.message_id, exc)
+                    await storage.park_ai_job(self.db, job)
+                    ai_jobs_parked.inc()
+
+    async def requeue_parked_jobs(self, limit: int = 100) -> int:
+        """Move parked jobs onto the stream; returns how many moved.
+
+        Removed from the outbox only once on the stream: a crash in between queues a job twice,
+        and the unique answer key makes the second one a no-op.
+        """
+        moved = 0
+        for outbox_id, job in await storage.parked_ai_jobs(self.db, limit):
+            await self.jobs.add(job.to_fields())
+            await storage.unpark_ai_job(self.db, outbox_id)
+            moved += 1
+        return moved
 
     async def messages(
         self, chat_id: int, user_id: int, after_id: int | None, before_id: int | None, limit: int

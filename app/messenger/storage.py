@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from databases import Database
 
 from app.db.errors import is_unique_violation
+from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.base import isoformat, utcnow
-from app.db.tables.messenger import ai_answers, chat_members, chats, messages
+from app.db.tables.messenger import ai_answers, ai_job_outbox, chat_members, chats, messages
 from app.db.tables.users import users
 from app.messenger.ai_jobs import ADVICE, AiJob
 
@@ -312,3 +313,24 @@ async def advice_page(
         query = query.where(ai_answers.c.id > after_id)
     rows = await db.fetch_all(query.order_by(ai_answers.c.id).limit(limit))
     return [advice_json(row) for row in rows]
+
+
+async def park_ai_job(db: Database, job: AiJob) -> None:
+    """Keep a job the stream refused; parking the same job twice keeps one row."""
+    await db.execute(
+        insert_ignoring_conflicts(db, ai_job_outbox, "message_id", "user_id", "kind").values(
+            kind=job.kind, chat_id=job.chat_id, message_id=job.message_id, user_id=job.user_id
+        )
+    )
+
+
+async def parked_ai_jobs(db: Database, limit: int) -> list[tuple[int, AiJob]]:
+    rows = await db.fetch_all(sa.select(ai_job_outbox).order_by(ai_job_outbox.c.id).limit(limit))
+    return [
+        (row["id"], AiJob(row["kind"], row["chat_id"], row["message_id"], row["user_id"]))
+        for row in rows
+    ]
+
+
+async def unpark_ai_job(db: Database, outbox_id: int) -> None:
+    await db.execute(ai_job_outbox.delete().where(ai_job_outbox.c.id == outbox_id))

@@ -188,3 +188,30 @@ async def test_failing_model_sends_the_job_to_the_dead_letter_stream(
         _metric(metrics, r'voxhub_ai_jobs_total\{kind="advice",outcome="failed"\}')
         == AI_MAX_ATTEMPTS
     )
+
+
+async def test_a_job_stored_while_redis_is_down_is_answered_once_it_returns(
+    http: httpx.AsyncClient,
+    ai_server: VoxhubServer,
+    ai_redis: RedisServer,
+    fake: FakeOpenAI,
+    ai_worker: AiWorkerProcess,
+) -> None:
+    ada, bob = await register(http), await register(http)
+    chat_id = (await create_chat(http, ada, bob))["id"]
+    await _set_mode(http, bob, chat_id, "advice")
+    fake.responses.text = "Parked, then answered."
+    ai_redis.kill()
+    try:
+        response = await post(http, ada, chat_id, "are you still there?")
+        assert response.status_code == 201, response.text
+        message = response.json()
+    finally:
+        ai_redis.start()
+    # The restarted Redis knows nothing of the job: only the database outbox can bring it back.
+    advice = await _until(
+        lambda: _get(http, bob, f"/api/chats/{chat_id}/advice"), lambda rows: rows, timeout=40
+    )
+    assert [(a["message_id"], a["text"]) for a in advice] == [
+        (message["id"], "Parked, then answered.")
+    ]

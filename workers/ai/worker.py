@@ -32,6 +32,7 @@ log = logging.getLogger("voxhub.ai")
 
 READ_BLOCK_MS = 1000
 STOP_GRACE = 10.0
+OUTBOX_INTERVAL = 2.0
 
 
 def default_consumer_name() -> str:
@@ -73,6 +74,7 @@ class AiWorker:
         self._tasks = [
             asyncio.create_task(self._consume(), name="voxhub-ai-consume"),
             asyncio.create_task(self._renew_leases(), name="voxhub-ai-leases"),
+            asyncio.create_task(self._drain_outbox(), name="voxhub-ai-outbox"),
         ]
         log.info(
             "AI worker %s started (%s API, model %s)", self.consumer, self.ai.api, self.ai.model
@@ -105,8 +107,22 @@ class AiWorker:
                 backoff = 0.1
             except (RedisError, OSError) as exc:
                 log.warning("AI job stream unavailable: %s", exc)
+                # A restarted Redis may have lost the group with the stream: make it again.
+                group_ready = False
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    async def _drain_outbox(self) -> None:
+        """Jobs parked while the stream was down go onto it once it answers again."""
+        while not self._stopping.is_set():
+            try:
+                moved = await self.messenger.requeue_parked_jobs()
+                if moved:
+                    log.info("moved %d parked AI jobs onto the stream", moved)
+            except Exception as exc:  # Redis or the database still down: try again later
+                log.warning("AI job outbox not drained yet: %s", exc)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), OUTBOX_INTERVAL)
 
     async def _take_jobs(self) -> None:
         free = self.concurrency - len(self._inflight)

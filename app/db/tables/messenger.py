@@ -84,3 +84,27 @@ ai_answers = sa.Table(
     sa.CheckConstraint("kind IN ('advice', 'autoreply')", name="kind_known"),
     sa.Index("ix_ai_answers_user_id_chat_id", "user_id", "chat_id"),
 )
+
+# AI jobs that could not be put on the Redis Stream when their message was stored (Redis
+# down): kept here, in the same database as the message, until an AI worker moves them to the
+# stream. Same key as `ai_answers`, so a job parked twice is parked once.
+ai_job_outbox = sa.Table(
+    "ai_job_outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column(
+        "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "message_id",
+        sa.BigInteger,
+        sa.ForeignKey("messages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    created_at(),
+    sa.UniqueConstraint("message_id", "user_id", "kind", name="uq_ai_job_outbox_job_key"),
+)
