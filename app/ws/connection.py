@@ -61,8 +61,7 @@ class Connection:
         "ws",
         "identity",
         "user_id",
-        "token",
-        "state",
+        "_state",
         "last_seen",
         "closed",
         "_outbox",
@@ -70,18 +69,25 @@ class Connection:
         "_close_callbacks",
     )
 
-    def __init__(self, app: Sanic, ws: WebsocketImplProtocol, identity: Identity, token: str):
+    def __init__(self, app: Sanic, ws: WebsocketImplProtocol, identity: Identity):
         self.app = app
         self.ws = ws
         self.identity = identity
         self.user_id: str = identity.sub
-        self.token = token
-        self.state: dict[str, Any] = {}
+        # Allocated on first use: most of 20,000 idle sockets never need them.
+        self._state: dict[str, Any] | None = None
         self.last_seen = time.monotonic()
         self.closed = False
         self._outbox: deque[str] | None = None
         self._writer: asyncio.Task[None] | None = None
-        self._close_callbacks: list[CloseCallback] = []
+        self._close_callbacks: list[CloseCallback] | None = None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Per-domain values for this socket (a partner, watched keys), keyed by domain."""
+        if self._state is None:
+            self._state = {}
+        return self._state
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -142,10 +148,12 @@ class Connection:
 
     def on_close(self, callback: CloseCallback) -> None:
         """Run `callback(conn)` once when this socket closes, for domain cleanup."""
+        if self._close_callbacks is None:
+            self._close_callbacks = []
         self._close_callbacks.append(callback)
 
     async def run_close_callbacks(self) -> None:
-        callbacks, self._close_callbacks = self._close_callbacks, []
+        callbacks, self._close_callbacks = self._close_callbacks or (), None
         for callback in callbacks:
             try:
                 await callback(self)

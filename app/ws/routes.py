@@ -60,7 +60,7 @@ async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
         await ws.close(CLOSE_TRY_AGAIN, "server at capacity, try again later")
         return
     identity, token = who
-    conn = Connection(request.app, ws, identity, token)
+    conn = Connection(request.app, ws, identity)
     conn.send(
         {
             "type": "session",
