@@ -97,6 +97,7 @@ class Settings:
     )
     log_level: str = env("LOG_LEVEL", "info", _choice("debug", "info", "warning", "error"))
     log_format: str = env("LOG_FORMAT", "text", _choice("text", "json"))
+    access_log: bool = env("ACCESS_LOG", "false", parse_bool)
     read_timeout: float = env("READ_TIMEOUT", "15s", _positive(parse_duration))
     write_timeout: float = env("WRITE_TIMEOUT", "15s", _positive(parse_duration))
     idle_timeout: float = env("IDLE_TIMEOUT", "60s", _positive(parse_duration))

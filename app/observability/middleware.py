@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -10,6 +11,8 @@ from sanic import HTTPResponse, Request, Sanic
 
 from app.observability.logs import request_id_var
 from app.observability.metrics import http_latency, http_requests
+
+access_log = logging.getLogger("voxhub.access")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -29,8 +32,13 @@ async def finish_request(request: Request, response: HTTPResponse) -> None:
     # Label by route pattern, never by raw path: ids in paths would explode the series count.
     route = request.route.path if request.route else "unmatched"
     route = "/" + route.lstrip("/")
+    elapsed = time.perf_counter() - started
     http_requests.labels(request.method, route, str(response.status)).inc()
-    http_latency.labels(request.method, route).observe(time.perf_counter() - started)
+    http_latency.labels(request.method, route).observe(elapsed)
+    if request.app.ctx.settings.access_log:
+        access_log.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status, elapsed * 1000
+        )
 
 
 def install_observability(app: Sanic) -> None:

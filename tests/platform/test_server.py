@@ -88,3 +88,18 @@ def test_openapi_documents_routes(cluster: VoxhubServer) -> None:
     spec = httpx.get(cluster.url + "/docs/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert "/health" in spec["paths"]
+
+
+def test_json_access_logs_carry_the_request_id() -> None:
+    import json
+
+    server = VoxhubServer(REDIS_URL="memory://", LOG_FORMAT="json", ACCESS_LOG="true")
+    server.start()
+    try:
+        httpx.get(server.url + "/health/live", headers={"X-Request-ID": "trace-42"})
+    finally:
+        server.stop()
+    entries = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    access = [e for e in entries if e["logger"] == "voxhub.access"]
+    assert any(e["request_id"] == "trace-42" and "/health/live 200" in e["message"] for e in access)
+    assert all({"time", "level", "logger", "message", "request_id"} <= set(e) for e in entries)
