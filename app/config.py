@@ -116,6 +116,7 @@ class Settings:
     # --- identity (seed 000, 002, 004) ---
     jwt_secret: str = env("JWT_SECRET", DEFAULT_JWT_SECRET)
     jwt_ttl: float = env("JWT_TTL", "168h", _positive(parse_duration))
+    login_attempts_per_minute: int = env("LOGIN_ATTEMPTS_PER_MINUTE", "10", _positive(int))
     telegram_bot_token: str = env("TELEGRAM_BOT_TOKEN", "")
     telegram_auth_max_age: float = env("TELEGRAM_AUTH_MAX_AGE", "24h", _positive(parse_duration))
 

@@ -83,16 +83,33 @@ async def register(request: Request) -> HTTPResponse:
     return json(_session(request, row), status=201)
 
 
+async def _limit_login_attempts(request: Request, username: str) -> None:
+    """Password guessing is throttled per account and per client address, across workers.
+
+    An address gets ten accounts' worth of attempts: many users may share one NAT."""
+    limiter = request.app.ctx.rate_limiter
+    per_account = request.app.ctx.settings.login_attempts_per_minute
+    address = request.remote_addr or request.ip
+    for key, per_minute in (
+        (f"login:user:{username.lower()}", per_account),
+        (f"login:ip:{address}", per_account * 10),
+    ):
+        if not await limiter.allow_exact(key, per_minute):
+            auth_failures.labels("throttled").inc()
+            raise ApiError(429, "too many log-in attempts", headers={"Retry-After": "60"})
+
+
 @bp.post("/api/auth/login")
 @documented(
     "Log in with a password; the same 401 for an unknown user and a wrong password",
     body=CREDENTIALS,
-    responses={200: SESSION, 400: ERROR, 401: ERROR},
+    responses={200: SESSION, 400: ERROR, 401: ERROR, 429: ERROR},
     public=True,
     tag="auth",
 )
 async def login(request: Request) -> HTTPResponse:
     username, password = _credentials(request)
+    await _limit_login_attempts(request, username)
     db = database(request)
     row = await find_user(db, username=username)
     password_hash = row["password_hash"] if row is not None else None

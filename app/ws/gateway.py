@@ -18,6 +18,7 @@ from functools import partial
 
 from sanic import Sanic
 
+from app.bus.ratelimit import RateLimiter
 from app.ws import janitor, presence
 from app.ws.connection import (
     CLOSE_GOING_AWAY,
@@ -28,7 +29,6 @@ from app.ws.connection import (
 from app.ws.delivery import unpack, user_channel
 from app.ws.metrics import ws_connections, ws_messages
 from app.ws.protocol import Frame, WsError, encode, error_frame, parse_frame, text_frame
-from app.ws.ratelimit import RateLimiter
 from app.ws.registry import WsRouter
 
 log = logging.getLogger("voxhub.ws")

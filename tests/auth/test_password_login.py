@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from tests.accounts.client import Api, bearer, unique_name
-from tests.fixtures.voxhub_server import TEST_JWT_SECRET
+from tests.fixtures.voxhub_server import TEST_JWT_SECRET, VoxhubServer
 
 
 def _register(api: Api, username: str, password: str = "correct horse") -> httpx.Response:
@@ -116,3 +116,22 @@ def test_forged_expired_unsigned_and_malformed_tokens_are_401(api: Api) -> None:
         after = api.metric("voxhub_auth_failures_total", f'{{reason="{reason}"}}')
         assert after == before[reason] + 3, reason
     assert api.balance(user_id) == 1000
+
+
+def test_password_guessing_is_throttled_per_account() -> None:
+    server = VoxhubServer(REDIS_URL="memory://", LOGIN_ATTEMPTS_PER_MINUTE="3")
+    server.start()
+    try:
+        credentials = {"username": "guarded", "password": "correct horse"}
+        assert httpx.post(server.url + "/api/auth/register", json=credentials).status_code == 201
+        wrong = {**credentials, "password": "a wrong guess"}
+        answers = [httpx.post(server.url + "/api/auth/login", json=wrong) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [401, 401, 401]
+        throttled = httpx.post(server.url + "/api/auth/login", json=credentials)
+        assert throttled.status_code == 429 and throttled.headers["retry-after"] == "60"
+        assert throttled.json()["error"] == "too many log-in attempts"
+        other = {"username": "someone-else", "password": "correct horse"}
+        assert httpx.post(server.url + "/api/auth/register", json=other).status_code == 201
+        assert httpx.post(server.url + "/api/auth/login", json=other).status_code == 200
+    finally:
+        server.stop()

@@ -7,8 +7,8 @@ import uuid
 
 from redis.asyncio import Redis
 
+from app.bus.ratelimit import LEASE_SECONDS, RateLimiter
 from app.config import Settings
-from app.ws.ratelimit import LEASE_SECONDS, RateLimiter
 from tests.fixtures.redis_server import RedisServer
 
 LIMIT = 640  # leases of up to 640 // 64 = 10 frames

@@ -106,6 +106,15 @@ class RateLimiter:
             log.warning("rate limiter unavailable, allowing: %s", exc)
             return True
 
+    async def allow_exact(self, key: str, per_minute: int) -> bool:
+        """One cluster-wide check per call and no lease: for rare, security-relevant limits
+        (log-in attempts), where a lease's slack is not wanted."""
+        try:
+            return await self.strategy.hit(RateLimitItemPerMinute(per_minute), key)
+        except Exception as exc:
+            log.warning("rate limiter unavailable, allowing: %s", exc)
+            return True
+
     def prune(self) -> None:
         """Drop expired leases so that users who left do not accumulate (heartbeat calls it)."""
         now = time.monotonic()
