@@ -79,6 +79,13 @@ class Gateway:
 
     async def start(self) -> None:
         self.limiter = RateLimiter(self.settings, self.app.ctx.redis)
+        # Announce this worker now, not one heartbeat later: /stats counts it from the start.
+        try:
+            await presence.refresh(
+                self.app.ctx.redis, self.worker_id, [], presence.presence_ttl_ms(self.app)
+            )
+        except Exception as exc:  # Redis down at start: the heartbeat announces it later
+            log.warning("worker presence not announced yet: %s", exc)
         self._loops = [
             asyncio.create_task(self._every(self.settings.heartbeat_interval, self.heartbeat)),
             asyncio.create_task(self._every(self.settings.cleanup_interval, self.sweep)),

@@ -153,3 +153,13 @@ async def test_max_connections_then_graceful_shutdown_closes_1001() -> None:
         assert await second.closed_with() == 1001
     finally:
         server.stop()
+
+
+def test_a_worker_counts_in_stats_from_its_start() -> None:
+    """Presence is announced at start, not one (here: minute-long) heartbeat later."""
+    server = VoxhubServer(REDIS_URL="memory://", HEARTBEAT_INTERVAL="60s")
+    server.start()
+    try:
+        assert httpx.get(server.url + "/stats").json()["workers"] == 1
+    finally:
+        server.stop()
