@@ -9,11 +9,15 @@ from databases import Database
 from sqlalchemy.dialects import postgresql, sqlite
 
 
+def dialect_insert(db: Database, table: sa.Table) -> Any:
+    """The INSERT of `db`'s dialect: the one that knows ON CONFLICT (both databases speak it)."""
+    return (sqlite if db.url.dialect == "sqlite" else postgresql).insert(table)
+
+
 def insert_ignoring_conflicts(db: Database, table: sa.Table, *conflict_columns: str) -> Any:
     """`INSERT … ON CONFLICT (cols) DO NOTHING`: both dialects support it, through two classes.
 
     With RETURNING it answers "did I create the row?" without raising, which keeps a
     PostgreSQL transaction usable and waits correctly for a concurrent insert of the same key.
     """
-    dialect = sqlite if db.url.dialect == "sqlite" else postgresql
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+    return dialect_insert(db, table).on_conflict_do_nothing(index_elements=list(conflict_columns))

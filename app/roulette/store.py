@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.db.sql import dialect_insert
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.roulette import roulette_numbers as numbers_table
 from app.db.tables.roulette import roulette_sessions as sessions
@@ -39,19 +39,19 @@ class Session:
 
 
 def _upsert(db: Database, key: str, count: Any, last_number: int | None, *, added: int):
-    """INSERT ... ON CONFLICT (key) DO UPDATE, in the dialect of `db` (both speak it)."""
-    insert = postgresql.insert if db.url.dialect.startswith("postgres") else sqlite.insert
+    """INSERT ... ON CONFLICT (key) DO UPDATE, returning the whole session row."""
     now = utcnow()
-    statement = insert(sessions).values(
+    statement = dialect_insert(db, sessions).values(
         key=key, count=added, last_number=last_number, created_at=now, updated_at=now
     )
     return statement.on_conflict_do_update(
         index_elements=[sessions.c.key],
         set_={"count": count, "last_number": last_number, "updated_at": now},
-    ).returning(sessions.c.id, sessions.c.count)
+    ).returning(*sessions.c)
 
 
 async def append(db: Database, key: str, number: int) -> Session:
+    """One transaction: the upsert returns the session row, then the number and the history."""
     async with db.transaction():
         row = await db.fetch_one(_upsert(db, key, sessions.c.count + 1, number, added=1))
         await db.execute(
@@ -59,9 +59,7 @@ async def append(db: Database, key: str, number: int) -> Session:
                 session_id=row["id"], position=row["count"], number=number, created_at=utcnow()
             )
         )
-        session = await get(db, key)
-    assert session is not None
-    return session
+        return await _with_numbers(db, row)
 
 
 async def replace(db: Database, key: str, numbers: list[int]) -> Session:
@@ -78,15 +76,15 @@ async def replace(db: Database, key: str, numbers: list[int]) -> Session:
                     for index, value in enumerate(numbers, start=1)
                 ],
             )
-        session = await get(db, key)
-    assert session is not None
-    return session
+        return await _with_numbers(db, row)
 
 
 async def get(db: Database, key: str) -> Session | None:
     row = await db.fetch_one(sa.select(sessions).where(sessions.c.key == key))
-    if row is None:
-        return None
+    return None if row is None else await _with_numbers(db, row)
+
+
+async def _with_numbers(db: Database, row: Any) -> Session:
     values = await db.fetch_all(
         sa.select(numbers_table.c.number)
         .where(numbers_table.c.session_id == row["id"])
