@@ -88,7 +88,9 @@ def test_forged_expired_unsigned_and_malformed_tokens_are_401(api: Api) -> None:
     now = int(time.time())
     claims = {"sub": str(user_id), "role": "user", "iat": now, "exp": now + 600}
     tokens = {
-        "bad_signature": jwt.encode(claims, "an-attackers-secret-0123456789", algorithm="HS256"),
+        "bad_signature": jwt.encode(
+            claims, "an-attackers-secret-0123456789-abcdef", algorithm="HS256"
+        ),
         "expired": jwt.encode(
             {**claims, "iat": now - 600, "exp": now - 60}, TEST_JWT_SECRET, algorithm="HS256"
         ),

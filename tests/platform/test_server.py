@@ -64,7 +64,7 @@ def test_errors_are_json_without_tracebacks(cluster: VoxhubServer) -> None:
 def test_bad_tokens_are_refused_with_401(cluster: VoxhubServer) -> None:
     expired = cluster.token("1", "user")
     claims = jwt.decode(expired, options={"verify_signature": False})
-    forged = jwt.encode(claims, "some-other-secret-0123456789", algorithm="HS256")
+    forged = jwt.encode(claims, "some-other-secret-0123456789-abcdef", algorithm="HS256")
     unsigned = jwt.encode(claims, None, algorithm="none")
     for token in (forged, unsigned, "not.a.jwt"):
         response = httpx.get(
