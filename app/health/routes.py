@@ -43,21 +43,28 @@ def _now() -> tuple[str, int]:
     return now.isoformat().replace("+00:00", "Z"), int(now.timestamp())
 
 
-@bp.get("/health")
-@openapi.definition(
-    summary="Readiness: database, Redis and live media calls",
-    response=openapi.definitions.Response(
+HEALTH = [
+    openapi.definitions.Response(
         {
             "application/json": {
                 "status": str,
                 "time": str,
                 "timestamp": str,
                 "active_conversations": int,
-                "checks": dict,
+                "uptime_seconds": float,
+                "checks": {"database": str, "redis": str},
             }
         },
         status=200,
     ),
+    openapi.definitions.Response({"application/json": {"error": str}}, status=503),
+]
+
+
+@bp.get("/health")
+@openapi.definition(
+    summary="Readiness: database, Redis and live media calls",
+    response=HEALTH,
 )
 async def health(request: Request) -> HTTPResponse:
     database, redis = await asyncio.gather(
@@ -84,12 +91,17 @@ async def health(request: Request) -> HTTPResponse:
 
 
 @bp.get("/health/live")
-@openapi.definition(summary="Liveness: the process answers (no dependency checked)")
+@openapi.definition(
+    summary="Liveness: the process answers (no dependency checked)",
+    response=openapi.definitions.Response(
+        {"application/json": {"status": str, "worker": str}}, status=200
+    ),
+)
 async def live(request: Request) -> HTTPResponse:
     return json({"status": "ok", "worker": request.app.ctx.worker_id})
 
 
 @bp.get("/api/health")
-@openapi.definition(summary="Seed 000 health check (same checks as /health)")
+@openapi.definition(summary="Seed 000 health check (same checks as /health)", response=HEALTH)
 async def api_health(request: Request) -> HTTPResponse:
     return await health(request)

@@ -33,6 +33,23 @@ from app.media.storage import get_conversation, public_view, reap_lost_workers
 
 bp = Blueprint("media")
 
+SDP_JSON = {"type": str, "sdp": str}
+ERROR = {"application/json": {"error": str}}
+CONVERSATION = {
+    "id": str,
+    "user_id": int,
+    "worker": str,
+    "state": str,
+    "end_reason": str,
+    "started_at": str,
+    "ended_at": str,
+    "duration": float,
+    "bytes": int,
+    "packets": int,
+    "echo_drops": int,
+    "recording_url": str,
+}
+
 MAX_OFFER_BYTES = 64 * 1024
 """An audio offer is a few kilobytes; anything near this is not one."""
 HANGUP_WAIT_SECONDS = 5.0
@@ -88,6 +105,16 @@ def _read_offer(request: Request) -> tuple[str, bool]:
     description="Body: the SDP offer as `application/sdp`, or JSON `{type: offer, sdp}`. "
     "201 with the answer (same format), `X-Conversation-Id` and `Location`. 400 for an "
     "unusable offer, 503 with `Retry-After` when no media worker has room.",
+    body={"application/sdp": str, "application/json": SDP_JSON},
+    response=[
+        openapi.definitions.Response(
+            {"application/sdp": str, "application/json": SDP_JSON}, status=201
+        ),
+        openapi.definitions.Response(ERROR, status=400),
+        openapi.definitions.Response(ERROR, status=413),
+        openapi.definitions.Response(ERROR, status=415),
+        openapi.definitions.Response(ERROR, status=503),
+    ],
 )
 async def create_call(request: Request) -> HTTPResponse:
     started = time.perf_counter()
@@ -158,7 +185,15 @@ async def delete_call(request: Request, conversation_id: str) -> HTTPResponse:
 
 
 @bp.get("/api/conversations/<conversation_id:str>")
-@openapi.definition(summary="A conversation: state, times, duration, recording size")
+@openapi.definition(
+    summary="A conversation: state, times, duration, recording size",
+    response=[
+        openapi.definitions.Response({"application/json": CONVERSATION}, status=200),
+        openapi.definitions.Response(ERROR, status=401),
+        openapi.definitions.Response(ERROR, status=403),
+        openapi.definitions.Response(ERROR, status=404),
+    ],
+)
 async def get_call(request: Request, conversation_id: str) -> HTTPResponse:
     current_identity(request)  # 401 before anything about the id is revealed
     row = await _load(request, conversation_id)
@@ -167,7 +202,15 @@ async def get_call(request: Request, conversation_id: str) -> HTTPResponse:
 
 
 @bp.get("/api/conversations/<conversation_id:str>/recording")
-@openapi.definition(summary="The conversation's recording (OGG/Opus, 48 kHz)")
+@openapi.definition(
+    summary="The conversation's recording (OGG/Opus, 48 kHz)",
+    response=[
+        openapi.definitions.Response({"audio/ogg": bytes}, status=200),
+        openapi.definitions.Response(ERROR, status=401),
+        openapi.definitions.Response(ERROR, status=403),
+        openapi.definitions.Response(ERROR, status=404),
+    ],
+)
 async def get_recording(request: Request, conversation_id: str) -> HTTPResponse:
     current_identity(request)
     row = await _load(request, conversation_id)

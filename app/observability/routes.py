@@ -10,7 +10,10 @@ bp = Blueprint("observability")
 
 
 @bp.get("/metrics")
-@openapi.definition(summary="Prometheus metrics of every worker process")
+@openapi.definition(
+    summary="Prometheus metrics of every worker process",
+    response=openapi.definitions.Response({"text/plain": str}, status=200),
+)
 async def metrics(request: Request) -> HTTPResponse:
     body, content_type = exposition()
     return raw(body, content_type=content_type)

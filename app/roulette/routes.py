@@ -47,7 +47,8 @@ def _validated(check, value: Any) -> Any:
 @openapi.definition(
     summary="Roulette sessions, most recently updated first",
     response=openapi.definitions.Response(
-        {"application/json": [{"key": str, "count": int, "last_number": int, "updated_at": str}]}
+        {"application/json": [{"key": str, "count": int, "last_number": int, "updated_at": str}]},
+        status=200,
     ),
 )
 async def list_sessions(request: Request) -> HTTPResponse:

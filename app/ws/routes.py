@@ -47,6 +47,7 @@ def identify(request: Request) -> tuple[Identity, str] | None:
     '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
     "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT, "
     "1008 too slow to read, 1001 server shutting down.",
+    response=openapi.definitions.Response("Switching Protocols (WebSocket)", status=101),
 )
 async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
     gateway: Gateway = request.app.ctx.gateway
