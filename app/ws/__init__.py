@@ -10,7 +10,7 @@ from app.ws.connection import Connection
 from app.ws.gateway import Gateway
 from app.ws.protocol import Frame
 from app.ws.registry import WsRouter
-from app.ws.routes import bp
+from app.ws.routes import bp, document_websocket_routes
 
 
 async def _pong(conn: Connection, frame: Frame) -> None:
@@ -39,5 +39,6 @@ def register(app: Sanic) -> None:
     # The gateway's own heartbeat replaces protocol pings: no extra task per socket.
     app.config.WEBSOCKET_PING_INTERVAL = None
     app.blueprint(bp)
+    app.register_listener(document_websocket_routes, "before_server_start")
     app.register_listener(_start, "after_server_start")
     app.register_listener(_stop, "before_server_stop")

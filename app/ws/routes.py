@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sanic import Blueprint, Request
+from sanic import Blueprint, Request, Sanic
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from sanic_ext import openapi
+from sanic_ext.extensions.openapi.builders import OperationStore
 from websockets.exceptions import ConnectionClosed
 
 from app.auth import Identity, Role, TokenError, decode_token, issue_token
@@ -36,6 +37,20 @@ def identify(request: Request) -> tuple[Identity, str] | None:
     return Identity(sub=sub, role=Role.ANON), issue_token(
         settings.jwt_secret, sub, Role.ANON, settings.jwt_ttl
     )
+
+
+def document_websocket_routes(app: Sanic) -> None:
+    """Show /ws's definition in the OpenAPI spec.
+
+    Sanic wraps a WebSocket handler in a partial, and sanic-ext looks operations up by the
+    route's handler, so the definition made on the function is not found without this alias.
+    Runs before sanic-ext builds the spec (its listener has priority -1000).
+    """
+    store = OperationStore()
+    for route in app.router.routes:
+        handler = route.handler
+        if getattr(handler, "is_websocket", False) and handler.args and handler.args[0] in store:
+            store[handler] = store[handler.args[0]]
 
 
 @bp.websocket("/ws")
