@@ -35,6 +35,7 @@ bp = Blueprint("media")
 
 SDP_JSON = {"type": str, "sdp": str}
 ERROR = {"application/json": {"error": str}}
+READ_ERRORS = [openapi.definitions.Response(ERROR, status=code) for code in (401, 403, 404)]
 CONVERSATION = {
     "id": str,
     "user_id": int,
@@ -189,9 +190,7 @@ async def delete_call(request: Request, conversation_id: str) -> HTTPResponse:
     summary="A conversation: state, times, duration, recording size",
     response=[
         openapi.definitions.Response({"application/json": CONVERSATION}, status=200),
-        openapi.definitions.Response(ERROR, status=401),
-        openapi.definitions.Response(ERROR, status=403),
-        openapi.definitions.Response(ERROR, status=404),
+        *READ_ERRORS,
     ],
 )
 async def get_call(request: Request, conversation_id: str) -> HTTPResponse:
@@ -204,12 +203,7 @@ async def get_call(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.get("/api/conversations/<conversation_id:str>/recording")
 @openapi.definition(
     summary="The conversation's recording (OGG/Opus, 48 kHz)",
-    response=[
-        openapi.definitions.Response({"audio/ogg": bytes}, status=200),
-        openapi.definitions.Response(ERROR, status=401),
-        openapi.definitions.Response(ERROR, status=403),
-        openapi.definitions.Response(ERROR, status=404),
-    ],
+    response=[openapi.definitions.Response({"audio/ogg": bytes}, status=200), *READ_ERRORS],
 )
 async def get_recording(request: Request, conversation_id: str) -> HTTPResponse:
     current_identity(request)

@@ -60,23 +60,31 @@ messages = sa.Table(
     sa.Index("ix_messages_chat_id_id", "chat_id", "id"),
 )
 
+
+def _ai_job_columns(message_column: str) -> list[sa.Column]:
+    """An AI job's identity: kind, chat, the message it answers and the member it works for."""
+    return [
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column(
+            "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column(
+            message_column,
+            sa.BigInteger,
+            sa.ForeignKey("messages.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
+    ]
+
+
 ai_answers = sa.Table(
     "ai_answers",
     metadata,
-    sa.Column("id", BigId, primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column(
-        "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column(
-        "source_message_id",
-        sa.BigInteger,
-        sa.ForeignKey("messages.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column(
-        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
+    *_ai_job_columns("source_message_id"),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("reply_message_id", sa.BigInteger, sa.ForeignKey("messages.id", ondelete="SET NULL")),
     created_at(),
@@ -91,20 +99,7 @@ ai_answers = sa.Table(
 ai_job_outbox = sa.Table(
     "ai_job_outbox",
     metadata,
-    sa.Column("id", BigId, primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column(
-        "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column(
-        "message_id",
-        sa.BigInteger,
-        sa.ForeignKey("messages.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column(
-        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
+    *_ai_job_columns("message_id"),
     created_at(),
     sa.UniqueConstraint("message_id", "user_id", "kind", name="uq_ai_job_outbox_job_key"),
 )
