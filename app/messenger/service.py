@@ -4,7 +4,9 @@ Order of every send: persist, then deliver, then enqueue AI jobs. A message is a
 only once it is in the database, so a client that reconnects and asks for `after_id` never
 misses an acknowledged message, whatever happened to live delivery. Delivery and enqueueing
 failures (Redis down) never undo or fail a stored message: live delivery is skipped (clients
-catch up with `after_id`), and AI jobs wait in the `ai_job_outbox` table for the stream.
+catch up with `after_id`). AI jobs are written to the `ai_job_outbox` table in the message's
+own transaction and leave it once on the Redis Stream, so neither a Redis outage nor an API
+worker dying right after the commit loses one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from redis.exceptions import RedisError
 from app.config import Settings
 from app.errors import ApiError, bad_request, not_found
 from app.messenger import storage
-from app.messenger.ai_jobs import ADVICE, AUTOREPLY, AiJob, job_queue
+from app.messenger.ai_jobs import AiJob, job_queue, jobs_for
 from app.messenger.metrics import ai_jobs_parked, chat_messages
 from app.messenger.storage import Member
 
@@ -85,24 +87,55 @@ class Messenger:
     ) -> tuple[dict[str, Any], bool]:
         """The stored message and whether it is new (False: a repeated `client_msg_id`)."""
         await self.require_member(chat_id, sender_id)
+        members = await storage.members_of(self.db, chat_id)
         message, created = await storage.insert_message_once(
-            self.db, chat_id, sender_id, text, client_msg_id
+            self.db, chat_id, sender_id, text, client_msg_id, self._ai_members(members)
         )
         if not created:
             if message["chat_id"] != chat_id:
                 raise ApiError(409, "client_msg_id was already used in another chat")
             return message, False
-        await self.announce(message, source)
+        await self.announce(message, source, members)
         return message, True
 
-    async def announce(self, message: dict[str, Any], source: str) -> None:
-        """Deliver a stored message to every member and start the AI jobs it calls for."""
+    async def post_ai_reply(self, job: AiJob, text: str) -> dict[str, Any] | None:
+        """The autoreply written as `job`'s member, announced; None if already answered."""
+        members = await storage.members_of(self.db, job.chat_id)
+        reply = await storage.store_autoreply(self.db, job, text, self._ai_members(members))
+        if reply is not None:
+            await self.announce(reply, "ai", members)
+        return reply
+
+    def _ai_members(self, members: list[Member]) -> list[Member]:
+        """Members whose AI mode calls for jobs; none while AI is not configured."""
+        return members if self.ai_configured else []
+
+    async def announce(self, message: dict[str, Any], source: str, members: list[Member]) -> None:
+        """Deliver a stored message to every member, then queue the AI jobs it parked."""
         chat_messages.labels(source).inc()
-        members = await storage.members_of(self.db, message["chat_id"])
         await self.send(
             [member.user_id for member in members], {"type": "chat.message", "payload": message}
         )
-        await self._enqueue_ai_jobs(message, members)
+        for job in jobs_for(message, self._ai_members(members)):
+            try:
+                await self._queue(job)
+            except (RedisError, OSError) as exc:
+                # Stored with its message: the AI workers' outbox sweep queues it later.
+                log.warning("AI job for message %s stays parked: %s", job.message_id, exc)
+                ai_jobs_parked.inc()
+
+    async def _queue(self, job: AiJob) -> None:
+        """Stream first, outbox row second: a crash in between queues the job twice, and the
+        unique answer key makes the second a no-op."""
+        await self.jobs.add(job.to_fields())
+        await storage.unpark_ai_job(self.db, job)
+
+    async def requeue_parked_jobs(self, older_than: float, limit: int = 100) -> int:
+        """Queue jobs left parked (Redis was down, or their API worker died); how many moved."""
+        parked = await storage.parked_ai_jobs(self.db, older_than, limit)
+        for job in parked:
+            await self._queue(job)
+        return len(parked)
 
     async def send(self, user_ids: Iterable[int], frame: Frame) -> None:
         try:
@@ -110,39 +143,6 @@ class Messenger:
         except (RedisError, OSError) as exc:
             # Stored already: clients catch up through `messages?after_id=`.
             log.warning("live delivery of %s failed: %s", frame.get("type"), exc)
-
-    async def _enqueue_ai_jobs(self, message: dict[str, Any], members: list[Member]) -> None:
-        if not self.ai_configured:
-            return
-        for member in members:
-            if member.user_id == message["sender_id"]:
-                continue
-            # AI-written messages may be advised on, never auto-answered: two autoreplying
-            # members would otherwise talk to each other forever.
-            if member.ai_mode == ADVICE or (
-                member.ai_mode == AUTOREPLY and not message["ai_generated"]
-            ):
-                job = AiJob(member.ai_mode, message["chat_id"], message["id"], member.user_id)
-                try:
-                    await self.jobs.add(job.to_fields())
-                except (RedisError, OSError) as exc:
-                    # The message is stored; its job waits in the database for the stream.
-                    log.warning("AI job for message %s parked: %s", job.message_id, exc)
-                    await storage.park_ai_job(self.db, job)
-                    ai_jobs_parked.inc()
-
-    async def requeue_parked_jobs(self, limit: int = 100) -> int:
-        """Move parked jobs onto the stream; returns how many moved.
-
-        Removed from the outbox only once on the stream: a crash in between queues a job twice,
-        and the unique answer key makes the second one a no-op.
-        """
-        moved = 0
-        for outbox_id, job in await storage.parked_ai_jobs(self.db, limit):
-            await self.jobs.add(job.to_fields())
-            await storage.unpark_ai_job(self.db, outbox_id)
-            moved += 1
-        return moved
 
     async def messages(
         self, chat_id: int, user_id: int, after_id: int | None, before_id: int | None, limit: int

@@ -7,8 +7,9 @@ defaults, and ids come from the database so that ordering by id is ordering by a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.messenger import ai_answers, ai_job_outbox, chat_members, chats, messages
 from app.db.tables.users import users
-from app.messenger.ai_jobs import ADVICE, AiJob
+from app.messenger.ai_jobs import ADVICE, AiJob, jobs_for
 
 Row = Mapping[str, Any]
 
@@ -173,7 +174,10 @@ async def insert_message(
     *,
     ai_generated: bool = False,
     client_msg_id: str | None = None,
+    ai_members: Sequence[Member] = (),
 ) -> dict[str, Any]:
+    """Insert a message and park the AI jobs it calls for among `ai_members`, atomically:
+    a worker dying after the commit leaves the jobs in the outbox, never lost."""
     values = {
         "chat_id": chat_id,
         "sender_id": sender_id,
@@ -182,12 +186,21 @@ async def insert_message(
         "client_msg_id": client_msg_id,
         "created_at": utcnow(),
     }
-    message_id = await db.execute(messages.insert().values(**values))
-    return message_json({"id": message_id, **values})
+    async with db.transaction():
+        message_id = await db.execute(messages.insert().values(**values))
+        message = message_json({"id": message_id, **values})
+        for job in jobs_for(message, ai_members):
+            await park_ai_job(db, job)
+    return message
 
 
 async def insert_message_once(
-    db: Database, chat_id: int, sender_id: int, text: str, client_msg_id: str | None
+    db: Database,
+    chat_id: int,
+    sender_id: int,
+    text: str,
+    client_msg_id: str | None,
+    ai_members: Sequence[Member] = (),
 ) -> tuple[dict[str, Any], bool]:
     """The sender's message for `client_msg_id`, inserting it only if it is new.
 
@@ -200,7 +213,9 @@ async def insert_message_once(
             return existing, False
     try:
         return (
-            await insert_message(db, chat_id, sender_id, text, client_msg_id=client_msg_id),
+            await insert_message(
+                db, chat_id, sender_id, text, client_msg_id=client_msg_id, ai_members=ai_members
+            ),
             True,
         )
     except Exception as exc:
@@ -285,14 +300,18 @@ async def store_advice(db: Database, job: AiJob, text: str) -> dict[str, Any] | 
     return advice_json({"id": advice_id, **values})
 
 
-async def store_autoreply(db: Database, job: AiJob, text: str) -> dict[str, Any] | None:
+async def store_autoreply(
+    db: Database, job: AiJob, text: str, ai_members: Sequence[Member] = ()
+) -> dict[str, Any] | None:
     """The reply message written as the member, or None when this job was already answered.
 
     The message and its job key commit together: a losing racer leaves no orphan message.
     """
     try:
         async with db.transaction():
-            message = await insert_message(db, job.chat_id, job.user_id, text, ai_generated=True)
+            message = await insert_message(
+                db, job.chat_id, job.user_id, text, ai_generated=True, ai_members=ai_members
+            )
             await db.execute(ai_answers.insert().values(**_answer_values(job, text, message["id"])))
     except Exception as exc:
         if is_unique_violation(exc):
@@ -316,21 +335,36 @@ async def advice_page(
 
 
 async def park_ai_job(db: Database, job: AiJob) -> None:
-    """Keep a job the stream refused; parking the same job twice keeps one row."""
+    """Keep a job until it is on the stream; parking the same job twice keeps one row."""
     await db.execute(
         insert_ignoring_conflicts(db, ai_job_outbox, "message_id", "user_id", "kind").values(
-            kind=job.kind, chat_id=job.chat_id, message_id=job.message_id, user_id=job.user_id
+            kind=job.kind,
+            chat_id=job.chat_id,
+            message_id=job.message_id,
+            user_id=job.user_id,
+            created_at=utcnow(),
         )
     )
 
 
-async def parked_ai_jobs(db: Database, limit: int) -> list[tuple[int, AiJob]]:
-    rows = await db.fetch_all(sa.select(ai_job_outbox).order_by(ai_job_outbox.c.id).limit(limit))
-    return [
-        (row["id"], AiJob(row["kind"], row["chat_id"], row["message_id"], row["user_id"]))
-        for row in rows
-    ]
+async def parked_ai_jobs(db: Database, older_than: float, limit: int) -> list[AiJob]:
+    """Jobs parked at least `older_than` seconds ago: younger ones are still being queued by
+    the API worker that stored their message."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    rows = await db.fetch_all(
+        sa.select(ai_job_outbox)
+        .where(ai_job_outbox.c.created_at < cutoff)
+        .order_by(ai_job_outbox.c.id)
+        .limit(limit)
+    )
+    return [AiJob(row["kind"], row["chat_id"], row["message_id"], row["user_id"]) for row in rows]
 
 
-async def unpark_ai_job(db: Database, outbox_id: int) -> None:
-    await db.execute(ai_job_outbox.delete().where(ai_job_outbox.c.id == outbox_id))
+async def unpark_ai_job(db: Database, job: AiJob) -> None:
+    await db.execute(
+        ai_job_outbox.delete().where(
+            (ai_job_outbox.c.message_id == job.message_id)
+            & (ai_job_outbox.c.user_id == job.user_id)
+            & (ai_job_outbox.c.kind == job.kind)
+        )
+    )

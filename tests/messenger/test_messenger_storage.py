@@ -84,3 +84,29 @@ async def test_each_ai_job_is_answered_once(db: Database) -> None:
     texts = [m["text"] for m in await storage.message_page(db, chat_id, None, None, 50)]
     assert texts == ["question", "yes"]
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(ai_answers)) == 2
+
+
+async def test_a_message_and_its_ai_jobs_commit_together(db: Database) -> None:
+    """The jobs are in the outbox the moment the message is: nothing else has to run for a
+    worker that dies right after the commit to lose nothing."""
+    chat_id, ada, bob = await _chat(db)
+    await storage.set_ai_mode(db, chat_id, bob, ADVICE)
+    members = await storage.members_of(db, chat_id)
+    message, created = await storage.insert_message_once(db, chat_id, ada, "hi", None, members)
+    assert created
+    assert await storage.parked_ai_jobs(db, older_than=-60, limit=10) == [
+        AiJob(ADVICE, chat_id, message["id"], bob)
+    ]
+    # Not yet old enough for the sweep: the API worker that stored it is queueing it.
+    assert await storage.parked_ai_jobs(db, older_than=60, limit=10) == []
+    await storage.unpark_ai_job(db, AiJob(ADVICE, chat_id, message["id"], bob))
+    assert await storage.parked_ai_jobs(db, older_than=-60, limit=10) == []
+    # An AI-written message is advised on (bob), never auto-answered.
+    await storage.set_ai_mode(db, chat_id, ada, AUTOREPLY)
+    members = await storage.members_of(db, chat_id)
+    job = AiJob(AUTOREPLY, chat_id, message["id"], ada)  # ada's AI replies in her name
+    reply = await storage.store_autoreply(db, job, "an AI reply", members)
+    assert reply is not None
+    assert await storage.parked_ai_jobs(db, older_than=-60, limit=10) == [
+        AiJob(ADVICE, chat_id, reply["id"], bob)
+    ]

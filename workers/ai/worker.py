@@ -33,6 +33,8 @@ log = logging.getLogger("voxhub.ai")
 READ_BLOCK_MS = 1000
 STOP_GRACE = 10.0
 OUTBOX_INTERVAL = 2.0
+# A job parked this recently is still being queued by the API worker that stored it.
+OUTBOX_GRACE = 5.0
 
 
 def default_consumer_name() -> str:
@@ -116,7 +118,7 @@ class AiWorker:
         """Jobs parked while the stream was down go onto it once it answers again."""
         while not self._stopping.is_set():
             try:
-                moved = await self.messenger.requeue_parked_jobs()
+                moved = await self.messenger.requeue_parked_jobs(OUTBOX_GRACE)
                 if moved:
                     log.info("moved %d parked AI jobs onto the stream", moved)
             except Exception as exc:  # Redis or the database still down: try again later
@@ -229,8 +231,6 @@ class AiWorker:
                 },
             )
         else:
-            reply = await storage.store_autoreply(db, job, text)
-            if reply is None:
+            if await self.messenger.post_ai_reply(job, text) is None:
                 return "duplicate"
-            await self.messenger.announce(reply, source="ai")
         return "answered"
