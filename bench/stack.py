@@ -8,7 +8,6 @@ demand and stopped with the run.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,8 +16,9 @@ from pathlib import Path
 
 from bench.machine import REPO_ROOT
 from bench.procstat import ProcessGroup
-from tests.fixtures.ports import free_port, port_open, wait_until
+from tests.fixtures.ports import free_port, port_open
 from tests.fixtures.postgres_server import PostgresServer
+from tests.fixtures.processes import spawn_logged, stop_group, wait_ready
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import TEST_JWT_SECRET, VoxhubServer
 
@@ -50,36 +50,15 @@ class PeerServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> PeerServer:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=REPO_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-        def ready() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()[-3000:]}")
-            return port_open(self.port)
-
-        wait_until(ready, timeout, self.name)
+        self.process = spawn_logged(self.command, self.env, self.log_path, cwd=REPO_ROOT)
+        wait_ready(self.process, lambda: port_open(self.port), timeout, self.name, self.log_path)
         return self
 
     def group(self) -> ProcessGroup:
         return ProcessGroup(self.name, lambda: [self.process.pid] if self.process else [])
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+        stop_group(self.process)
 
 
 class Stack:

@@ -4,16 +4,15 @@ on PostgreSQL, and `voxhub ai-worker` processes that tests start, kill and stop.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 from tests.fixtures.fake_openai import FakeOpenAI
-from tests.fixtures.ports import free_port, port_open, wait_until
+from tests.fixtures.ports import free_port, port_open
 from tests.fixtures.postgres_server import PostgresServer
+from tests.fixtures.processes import spawn_logged, stop_group, wait_ready
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VOXHUB, VoxhubServer
 
@@ -26,19 +25,22 @@ class AiWorkerProcess:
     def __init__(self, server: VoxhubServer, name: str) -> None:
         self.metrics_port = free_port()
         self.log_path = os.path.join(server.workdir, f"ai-worker-{name}.log")
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [VOXHUB, "ai-worker", "--consumer", name, "--metrics-port", str(self.metrics_port)],
-                # Its own samples folder, as in its own container: its /metrics is its own.
-                env={
-                    **server.env,
-                    "PROMETHEUS_MULTIPROC_DIR": os.path.join(server.workdir, f"metrics-{name}"),
-                },
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_until(lambda: port_open(self.metrics_port), 30, f"ai-worker {name}")
+        self.process = spawn_logged(
+            [VOXHUB, "ai-worker", "--consumer", name, "--metrics-port", str(self.metrics_port)],
+            # Its own samples folder, as in its own container: its /metrics is its own.
+            {
+                **server.env,
+                "PROMETHEUS_MULTIPROC_DIR": os.path.join(server.workdir, f"metrics-{name}"),
+            },
+            self.log_path,
+        )
+        wait_ready(
+            self.process,
+            lambda: port_open(self.metrics_port),
+            30,
+            f"ai-worker {name}",
+            self.log_path,
+        )
 
     def metrics(self) -> str:
         return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics").text
@@ -47,14 +49,8 @@ class AiWorkerProcess:
         self.process.kill()
         self.process.wait(10)
 
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.process.returncode
+    def stop(self) -> int | None:
+        return stop_group(self.process)
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ live once its metrics endpoint answers, which is also what the deployments probe
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import tempfile
 import urllib.request
 from pathlib import Path
 
-from tests.fixtures.ports import free_port, wait_until
+from tests.fixtures.ports import free_port
+from tests.fixtures.processes import log_tail, spawn_logged, stop_group, wait_ready
 from tests.fixtures.voxhub_server import VOXHUB, base_env
 
 
@@ -35,24 +35,14 @@ class WorkerProcess:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def start(self, timeout: float = 60) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [VOXHUB, self.command],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_until(self._live, timeout, f"voxhub {self.command}")
-        except (TimeoutError, RuntimeError):
-            self.stop()
-            raise RuntimeError(f"voxhub {self.command} did not start:\n{self.log()}") from None
-
-    def _live(self) -> bool:
-        if self.process and self.process.poll() is not None:
-            raise RuntimeError(f"voxhub {self.command} exited")
-        return bool(self.metrics())
+        self.process = spawn_logged([VOXHUB, self.command], self.env, self.log_path)
+        wait_ready(
+            self.process,
+            lambda: bool(self.metrics()),
+            timeout,
+            f"voxhub {self.command}",
+            self.log_path,
+        )
 
     def metrics(self) -> str:
         try:
@@ -62,14 +52,7 @@ class WorkerProcess:
             return ""
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+        return log_tail(self.log_path)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+        stop_group(self.process)

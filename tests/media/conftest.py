@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import urllib.request
@@ -21,8 +20,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.fixtures.ports import free_port, wait_until
+from tests.fixtures.ports import free_port
 from tests.fixtures.postgres_server import PostgresServer
+from tests.fixtures.processes import spawn_logged, stop_group, wait_ready
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VOXHUB, VoxhubServer
 
@@ -63,22 +63,14 @@ class MediaWorkerProcess:
     def start(self, redis_client: redis.Redis, timeout: float = 30) -> None:
         command = [VOXHUB, "media-worker", "--worker-id", self.worker_id]
         command += ["--metrics-port", str(self.metrics_port)]
-        with open(self.log_path, "ab") as log:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                command,
-                env=self.env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-        def registered() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"media worker exited early:\n{self.log()[-4000:]}")
-            return bool(redis_client.exists(f"voxhub:media:worker:{self.worker_id}"))
-
-        wait_until(registered, timeout, f"media worker {self.worker_id}")
+        self.process = spawn_logged(command, self.env, self.log_path, cwd=ROOT)
+        wait_ready(
+            self.process,
+            lambda: bool(redis_client.exists(f"voxhub:media:worker:{self.worker_id}")),
+            timeout,
+            f"media worker {self.worker_id}",
+            self.log_path,
+        )
 
     def log(self) -> str:
         return Path(self.log_path).read_text(errors="replace")
@@ -94,13 +86,7 @@ class MediaWorkerProcess:
         return self.process.wait(20)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_group(self.process)
 
 
 @pytest.fixture(scope="module")
