@@ -226,6 +226,14 @@ async def test_two_workers_share_calls_and_full_means_503(
                 await client.close()
 
 
+async def _two_seconds_into_a_call(http: httpx.AsyncClient, client: ClientPeer) -> str:
+    """An anonymous call that has sent two seconds of tone; returns its conversation id."""
+    seen: dict[str, str] = {}
+    await client.accept(await poster(http, {}, seen)(await client.offer()))
+    await wait_for(lambda: client.track.frames_sent >= 100, 5.0, "two seconds of audio")
+    return seen["x-conversation-id"]
+
+
 async def test_sigkill_mid_call_marks_it_failed_and_the_file_decodes(
     media_api: MediaApi, media_workers: WorkerPool
 ) -> None:
@@ -233,10 +241,7 @@ async def test_sigkill_mid_call_marks_it_failed_and_the_file_decodes(
     async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
         client = ClientPeer(SineTrack(seconds=20.0))
         try:
-            seen: dict[str, str] = {}
-            await client.accept(await poster(http, {}, seen)(await client.offer()))
-            conversation_id = seen["x-conversation-id"]
-            await wait_for(lambda: client.track.frames_sent >= 100, 5.0, "two seconds of audio")
+            conversation_id = await _two_seconds_into_a_call(http, client)
             killed_at = time.monotonic()
             assert worker.signal(signal.SIGKILL) == -signal.SIGKILL
             row = await wait_state(http, conversation_id, {"failed", "ended"}, 10.0)
@@ -263,10 +268,7 @@ async def test_sigterm_finalizes_the_recording(
     async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
         client = ClientPeer(SineTrack(seconds=20.0))
         try:
-            seen: dict[str, str] = {}
-            await client.accept(await poster(http, {}, seen)(await client.offer()))
-            conversation_id = seen["x-conversation-id"]
-            await wait_for(lambda: client.track.frames_sent >= 100, 5.0, "two seconds of audio")
+            conversation_id = await _two_seconds_into_a_call(http, client)
             assert worker.signal(signal.SIGTERM) == 0
             row = await conversation(http, conversation_id)
             assert row["state"] == "ended" and row["end_reason"] == "shutdown"
