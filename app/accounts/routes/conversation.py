@@ -7,8 +7,7 @@ from sanic.response import HTTPResponse, json
 
 from app.accounts.conversation import ROLES, add_message, last_messages
 from app.accounts.docs import ERROR, documented
-from app.accounts.routes.common import body_and_user_id, database, query_user_id
-from app.accounts.users import require_user
+from app.accounts.routes.common import body_and_user_id, database, existing_user, query_user_id
 from app.accounts.validation import choice, query_int, text
 from app.auth.guards import requires
 
@@ -29,7 +28,7 @@ async def get_conversation(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     limit = query_int(request, "limit", default=6, maximum=100)
     db = database(request)
-    await require_user(db, user_id)
+    await existing_user(request, user_id)
     return json(await last_messages(db, user_id, limit))
 
 
@@ -45,5 +44,5 @@ async def post_conversation(request: Request) -> HTTPResponse:
     role = choice(body, "role", ROLES)
     content = text(body, "content", MAX_CONTENT)
     db = database(request)
-    await require_user(db, user_id)
+    await existing_user(request, user_id)
     return json(await add_message(db, user_id, role, content), status=201)

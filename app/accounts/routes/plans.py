@@ -13,8 +13,7 @@ from app.accounts.docs import ERROR, documented
 from app.accounts.idempotency import Outcome, idempotency_key, run_once
 from app.accounts.metrics import tokens_credited
 from app.accounts.plans import list_plans, list_subscriptions, require_active_plan, subscribe
-from app.accounts.routes.common import body_and_user_id, database, query_user_id
-from app.accounts.users import require_user
+from app.accounts.routes.common import body_and_user_id, database, existing_user, query_user_id
 from app.accounts.validation import positive_int
 from app.auth import Role
 from app.auth.guards import requires
@@ -61,7 +60,7 @@ async def get_plans(request: Request) -> HTTPResponse:
 async def get_user_plans(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     db = database(request)
-    await require_user(db, user_id)
+    await existing_user(request, user_id)
     return json(await list_subscriptions(db, user_id))
 
 

@@ -7,8 +7,7 @@ from sanic.response import HTTPResponse, json
 
 from app.accounts.docs import ERROR, documented
 from app.accounts.prompts import create_prompt, list_prompts
-from app.accounts.routes.common import body_and_user_id, database, query_user_id
-from app.accounts.users import require_user
+from app.accounts.routes.common import body_and_user_id, database, existing_user, query_user_id
 from app.accounts.validation import text
 from app.auth.guards import requires
 from app.errors import bad_request
@@ -36,7 +35,7 @@ MAX_PROMPT = 16_000
 async def get_prompts(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     db = database(request)
-    await require_user(db, user_id)
+    await existing_user(request, user_id)
     return json(await list_prompts(db, user_id))
 
 
@@ -55,5 +54,5 @@ async def post_prompt(request: Request) -> HTTPResponse:
     if not isinstance(selected, bool):
         raise bad_request("selected must be true or false")
     db = database(request)
-    await require_user(db, user_id)
+    await existing_user(request, user_id)
     return json(await create_prompt(db, user_id, name, content, selected), status=201)

@@ -13,8 +13,7 @@ from app.accounts.docs import ERROR, documented
 from app.accounts.metrics import realtime_tokens_minted
 from app.accounts.prompts import selected_instructions
 from app.accounts.realtime import DEFAULT_INSTRUCTIONS, mint_client_secret
-from app.accounts.routes.common import database, query_user_id, settings
-from app.accounts.users import require_user
+from app.accounts.routes.common import database, existing_user, query_user_id, settings
 from app.auth.guards import requires
 from app.errors import ApiError
 
@@ -47,7 +46,7 @@ async def realtime_token(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     db = database(request)
     config = settings(request)
-    user = await require_user(db, user_id)
+    user = await existing_user(request, user_id)
     client = request.app.ctx.openai_realtime
     if client is None:
         raise ApiError(503, "OpenAI is not configured")

@@ -16,8 +16,7 @@ from app.accounts.docs import ERROR, documented
 from app.accounts.idempotency import Outcome, idempotency_key, run_once
 from app.accounts.json_columns import dump_json
 from app.accounts.metrics import tokens_credited, tokens_spent
-from app.accounts.routes.common import body_and_user_id, database, query_user_id
-from app.accounts.users import require_user
+from app.accounts.routes.common import body_and_user_id, database, existing_user, query_user_id
 from app.accounts.validation import positive_int, query_int
 from app.auth import Role
 from app.auth.guards import requires
@@ -47,7 +46,7 @@ def _details(body: dict[str, Any]) -> Any:
 @requires()
 async def get_balance(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
-    row = await require_user(database(request), user_id)
+    row = await existing_user(request, user_id)
     return json({"user_id": user_id, "balance": row["balance"]})
 
 
@@ -110,5 +109,5 @@ async def token_history(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     limit = query_int(request, "limit", default=50, maximum=500)
     db = database(request)
-    await require_user(db, user_id)
+    await existing_user(request, user_id)
     return json(await ledger.history(db, user_id, limit))

@@ -12,11 +12,16 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from app.accounts.docs import ERROR, documented
-from app.accounts.routes.common import body_and_user_id, database, query_user_id, settings
+from app.accounts.routes.common import (
+    body_and_user_id,
+    database,
+    existing_user,
+    query_user_id,
+    settings,
+)
 from app.accounts.users import (
     TelegramProfile,
     find_user,
-    require_user,
     serialize_user,
     set_selected_model,
     upsert_telegram_user,
@@ -118,5 +123,5 @@ async def update_user(request: Request) -> HTTPResponse:
     if not isinstance(model, str) or not MODEL_NAME.match(model):
         raise bad_request("selected_model must be a model name (letters, digits, . _ : -)")
     db = database(request)
-    await require_user(db, user_id)
+    await existing_user(request, user_id)
     return json(serialize_user(await set_selected_model(db, user_id, model)))
