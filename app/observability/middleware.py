@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
+from functools import lru_cache
 
+from prometheus_client import Counter, Histogram
 from sanic import HTTPResponse, Request, Sanic
 
 from app.observability.logs import request_id_var
@@ -16,10 +19,26 @@ access_log = logging.getLogger("voxhub.access")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
+# A request id only has to be unique, not secret: a random per-process prefix (Sanic spawns its
+# workers, so each draws its own) and a counter cost a fraction of a uuid4's urandom call.
+_ID_PREFIX = f"{secrets.token_hex(6)}-"
+_id_sequence = itertools.count(1)
+
+
+def _new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_sequence):x}"
+
+
+@lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The request counter and latency histogram children for one label set, looked up once:
+    `labels()` validates and locks on every call. Routes are patterns, so the set is small."""
+    return http_requests.labels(method, route, str(status)), http_latency.labels(method, route)
+
 
 async def start_request(request: Request) -> None:
     incoming = request.headers.get("x-request-id", "")
-    request.ctx.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    request.ctx.request_id = incoming if _SAFE_ID.match(incoming) else _new_request_id()
     request.ctx.started = time.perf_counter()
     request_id_var.set(request.ctx.request_id)
 
@@ -33,8 +52,9 @@ async def finish_request(request: Request, response: HTTPResponse) -> None:
     route = request.route.path if request.route else "unmatched"
     route = "/" + route.lstrip("/")
     elapsed = time.perf_counter() - started
-    http_requests.labels(request.method, route, str(response.status)).inc()
-    http_latency.labels(request.method, route).observe(elapsed)
+    requests, latency = _series(request.method, route, response.status)
+    requests.inc()
+    latency.observe(elapsed)
     if request.app.ctx.settings.access_log:
         access_log.info(
             "%s %s %s %.1fms", request.method, request.path, response.status, elapsed * 1000
