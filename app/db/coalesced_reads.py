@@ -15,40 +15,61 @@ may hold; reads that must see a transaction's own writes use that transaction's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
+import contextvars
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
-from databases.interfaces import Record
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 # IN lists beyond this are split: PostgreSQL takes far more, but one huge statement would make
 # every request in it wait for the slowest part.
 MAX_KEYS_PER_QUERY = 500
 
+Row = Mapping[str, Any]
+
 
 class CoalescedReads:
-    """Rows of `table` by the unique `column`, one query per loop turn for all lookups."""
+    """Rows of `table` by the unique `column`, one query per loop turn for all lookups.
+
+    On PostgreSQL the query is `column = ANY($1)`, compiled once and sent on the pool's asyncpg
+    connection: the same text every time, so asyncpg keeps it prepared and no SQLAlchemy work is
+    left per batch. Elsewhere (SQLite) it is an ordinary `IN` select through `databases`.
+    """
 
     def __init__(self, db: Database, table: sa.Table, column: sa.Column) -> None:
         self._db = db
-        self._table = table
         self._column = column
-        self._waiting: dict[Hashable, list[asyncio.Future[Record | None]]] = {}
+        self._select = sa.select(table)
+        self._postgres_sql = (
+            _postgres_sql(self._select, column) if db.url.dialect == "postgresql" else None
+        )
+        self._waiting: dict[Hashable, list[asyncio.Future[Row | None]]] = {}
         self._flush_scheduled = False
         self._queries: set[asyncio.Task[None]] = set()
 
-    async def get(self, key: Hashable) -> Record | None:
+    async def get(self, key: Hashable) -> Row | None:
         """The row whose `column` equals `key`, or None."""
         loop = asyncio.get_running_loop()
         # One future per caller: a cancelled request cancels its own future, never a neighbour's.
-        answer: asyncio.Future[Record | None] = loop.create_future()
+        answer: asyncio.Future[Row | None] = loop.create_future()
         self._waiting.setdefault(key, []).append(answer)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             # call_soon runs after the callbacks already queued for this turn: the requests
-            # whose data arrived together register their keys before the query is sent.
-            loop.call_soon(self._flush)
+            # whose data arrived together register their keys before the query is sent. A
+            # fresh context keeps the first caller's request id (and anything else) out of it.
+            loop.call_soon(self._flush, context=contextvars.Context())
         return await answer
+
+    async def fetch(self, keys: list[Hashable]) -> list[Row]:
+        """The rows for `keys`, in one query."""
+        if self._postgres_sql is None:
+            return await self._db.fetch_all(self._select.where(self._column.in_(keys)))
+        async with self._db.connection() as connection:
+            return await connection.raw_connection.fetch(self._postgres_sql, keys)
 
     def _flush(self) -> None:
         waiting, self._waiting, self._flush_scheduled = self._waiting, {}, False
@@ -59,12 +80,10 @@ class CoalescedReads:
             self._queries.add(task)  # the loop keeps only weak references to tasks
             task.add_done_callback(self._queries.discard)
 
-    async def _answer(self, waiting: dict[Hashable, list[asyncio.Future[Record | None]]]) -> None:
+    async def _answer(self, waiting: dict[Hashable, list[asyncio.Future[Row | None]]]) -> None:
         answers = [answer for answers in waiting.values() for answer in answers]
         try:
-            rows = await self._db.fetch_all(
-                sa.select(self._table).where(self._column.in_(list(waiting)))
-            )
+            rows = await self.fetch(list(waiting))
         except asyncio.CancelledError:  # the worker is stopping: so are its requests
             for answer in answers:
                 answer.cancel()
@@ -79,3 +98,17 @@ class CoalescedReads:
             for answer in key_answers:
                 if not answer.done():  # its request was cancelled meanwhile
                     answer.set_result(found.get(key))
+
+
+def _postgres_sql(select: sa.Select, column: sa.Column) -> str:
+    """`select` narrowed to `column = ANY($1)`, as asyncpg text.
+
+    Rows come back as asyncpg Records, without SQLAlchemy's result processing: a table whose
+    column types need it is refused here rather than read back wrong.
+    """
+    dialect = asyncpg_dialect()
+    processed = [c.name for c in select.selected_columns if c.type.result_processor(dialect, None)]
+    if processed:
+        raise ValueError(f"columns {processed} need SQLAlchemy's result processing")
+    keys = sa.bindparam("keys", type_=ARRAY(column.type))
+    return select.where(column == sa.any_(keys)).compile(dialect=dialect).string

@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 
 import pytest
 import sqlalchemy as sa
 from databases import Database
-from databases.interfaces import Record
 
 from app.config import Settings
 from app.db import connect_database
-from app.db.coalesced_reads import MAX_KEYS_PER_QUERY, CoalescedReads
+from app.db.coalesced_reads import MAX_KEYS_PER_QUERY, CoalescedReads, Row
 from app.db.migrate import migrate
 from app.db.tables.users import users
 
 
-class CountingDatabase:
-    """The real pool, with a count of the queries the reader sent through it."""
+class CountingReads(CoalescedReads):
+    """The real reader, counting the queries it sends; `fail_next` breaks one on the database."""
 
     def __init__(self, db: Database) -> None:
+        super().__init__(db, users, users.c.id)
         self.db = db
         self.queries = 0
         self.fail_next = False
 
-    async def fetch_all(self, query: sa.Select) -> list[Record]:
+    async def fetch(self, keys: list[Hashable]) -> list[Row]:
         self.queries += 1
         if self.fail_next:
             self.fail_next = False
-            query = sa.select(sa.column("no_such_column")).select_from(users)
-        return await self.db.fetch_all(query)
+            await self.db.fetch_all(sa.select(sa.column("no_such_column")).select_from(users))
+        return await super().fetch(keys)
 
 
 @pytest.fixture
@@ -51,11 +51,10 @@ async def _add_users(db: Database, count: int) -> list[int]:
 
 async def test_lookups_in_one_turn_share_one_query(db: Database) -> None:
     ids = await _add_users(db, 5)
-    counting = CountingDatabase(db)
-    reader = CoalescedReads(counting, users, users.c.id)  # type: ignore[arg-type]
+    reader = CountingReads(db)
     wanted = [ids[0], ids[1], ids[1], ids[4], 999_999, ids[0]]
     rows = await asyncio.gather(*(reader.get(key) for key in wanted))
-    assert counting.queries == 1
+    assert reader.queries == 1
     assert [row["id"] if row else None for row in rows] == [*wanted[:4], None, ids[0]]
     assert rows[3]["balance"] == 4 and rows[3]["username"] == "reads-4"
 
@@ -82,17 +81,24 @@ async def test_a_cancelled_caller_leaves_the_others_their_answer(db: Database) -
 
 async def test_a_failed_query_fails_each_caller_and_the_next_turn_recovers(db: Database) -> None:
     ids = await _add_users(db, 2)
-    counting = CountingDatabase(db)
-    reader = CoalescedReads(counting, users, users.c.id)  # type: ignore[arg-type]
-    counting.fail_next = True
+    reader = CountingReads(db)
+    reader.fail_next = True
     results = await asyncio.gather(*(reader.get(key) for key in ids), return_exceptions=True)
     assert all(isinstance(result, Exception) for result in results)
     assert (await reader.get(ids[1]))["id"] == ids[1]
 
 
 async def test_many_keys_are_split_into_bounded_queries(db: Database) -> None:
-    counting = CountingDatabase(db)
-    reader = CoalescedReads(counting, users, users.c.id)  # type: ignore[arg-type]
+    reader = CountingReads(db)
     rows = await asyncio.gather(*(reader.get(-key) for key in range(MAX_KEYS_PER_QUERY + 1)))
     assert rows == [None] * (MAX_KEYS_PER_QUERY + 1)
-    assert counting.queries == 2
+    assert reader.queries == 2
+
+
+async def test_postgres_refuses_columns_that_need_result_processing(postgres_server) -> None:
+    database = Database(postgres_server.create_database())
+    prices = sa.Table(
+        "prices", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("amount", sa.Numeric)
+    )
+    with pytest.raises(ValueError, match="amount"):
+        CoalescedReads(database, prices, prices.c.id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from databases import Database
-from databases.interfaces import Record
 from sanic import Request
 
 from app.accounts.validation import json_object
 from app.auth.guards import resolve_user_id
 from app.config import Settings
+from app.db.coalesced_reads import Row
 from app.errors import not_found
 
 
@@ -33,7 +33,7 @@ def body_and_user_id(request: Request) -> tuple[dict[str, Any], int]:
     return body, resolve_user_id(request, body.get("user_id"))
 
 
-async def existing_user(request: Request, user_id: int) -> Record:
+async def existing_user(request: Request, user_id: int) -> Row:
     """The user's row, or 404. Read through the worker's coalesced reads (one query for all the
     requests in flight), so only for routes that hold no transaction of their own."""
     row = await request.app.ctx.user_rows.get(user_id)
