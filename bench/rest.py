@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import urllib.error
 import urllib.request
+import uuid
 import warnings
 from dataclasses import dataclass
 
@@ -24,12 +25,13 @@ class RestSize:
     seconds: float
     connections: int
     rounds: int
+    users: int  # each request is the next user's, as on a service with many clients
 
 
 SIZES = {
-    "smoke": RestSize(seconds=1, connections=8, rounds=1),
-    "moderate": RestSize(seconds=8, connections=64, rounds=2),
-    "full": RestSize(seconds=15, connections=100, rounds=3),
+    "smoke": RestSize(seconds=1, connections=8, rounds=1, users=4),
+    "moderate": RestSize(seconds=8, connections=64, rounds=2, users=200),
+    "full": RestSize(seconds=15, connections=100, rounds=3, users=1000),
 }
 
 BARE_SANIC = [
@@ -42,11 +44,11 @@ BARE_SANIC = [
 class Target:
     label: str
     url: str
-    headers: dict[str, str]
     server: str  # the process group that does the work
+    authorizations: list[str] | None = None  # one per user, sent in turn
 
 
-async def _insert_user(database_url: str) -> int:
+async def _insert_users(database_url: str, count: int) -> list[int]:
     from databases import Database
 
     from app.db.tables.users import users
@@ -55,25 +57,32 @@ async def _insert_user(database_url: str) -> int:
     database = Database(async_url(database_url))
     await database.connect()
     try:
-        return await database.execute(
-            users.insert().values(username="bench-rest", balance=1000, role="user")
-        )
+        return [
+            await database.execute(
+                users.insert().values(username=f"bench-rest-{uuid.uuid4().hex}", balance=1000)
+            )
+            for _ in range(count)
+        ]
     finally:
         await database.disconnect()
 
 
-def user_token(database_url: str) -> str:
-    """A real user row and a JWT for it, so the route does its full PostgreSQL work."""
+def user_authorizations(database_url: str, count: int) -> list[str]:
+    """Real user rows and a Bearer JWT for each, so the route does its full PostgreSQL work."""
     from app.auth.tokens import issue_token
 
-    user_id = asyncio.run(_insert_user(database_url))
+    user_ids = asyncio.run(_insert_users(database_url, count))
     with warnings.catch_warnings():  # the test secret is shorter than PyJWT recommends
         warnings.simplefilter("ignore")
-        return issue_token(TEST_JWT_SECRET, str(user_id), "user", 3600)
+        return [
+            f"Bearer {issue_token(TEST_JWT_SECRET, str(user_id), 'user', 3600)}"
+            for user_id in user_ids
+        ]
 
 
 def probe(target: Target) -> int:
-    request = urllib.request.Request(target.url, headers=target.headers)
+    headers = {"Authorization": target.authorizations[0]} if target.authorizations else {}
+    request = urllib.request.Request(target.url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status
@@ -86,15 +95,14 @@ def run(ctx: RunContext) -> Outcome:
     voxhub = ctx.stack.voxhub()
     bare = ctx.stack.peer("bare-sanic", BARE_SANIC)
     try:
-        token = user_token(voxhub.env["DATABASE_URL"])
         targets = [
-            Target("bare Sanic `GET /` (constant JSON)", bare.url + "/", {}, "bare-sanic"),
-            Target("Voxhub `GET /health/live`", voxhub.url + "/health/live", {}, "voxhub"),
+            Target("bare Sanic `GET /` (constant JSON)", bare.url + "/", "bare-sanic"),
+            Target("Voxhub `GET /health/live`", voxhub.url + "/health/live", "voxhub"),
             Target(
-                "Voxhub `GET /api/tokens` (JWT + PostgreSQL)",
+                f"Voxhub `GET /api/tokens` (JWT + PostgreSQL, {size.users:,} users in turn)",
                 voxhub.url + "/api/tokens",
-                {"Authorization": f"Bearer {token}"},
                 "voxhub",
+                user_authorizations(voxhub.env["DATABASE_URL"], size.users),
             ),
         ]
         statuses = {t.label: probe(t) for t in targets}
@@ -107,7 +115,9 @@ def run(ctx: RunContext) -> Outcome:
                     target.url,
                     seconds=size.seconds,
                     connections=size.connections,
-                    headers=target.headers,
+                    header_cycle=(
+                        ("Authorization", target.authorizations) if target.authorizations else None
+                    ),
                 )
                 cores = window.stop(extra={"wrk": result.cpu_seconds})
                 rounds[target.label].append((result, cores))

@@ -6,6 +6,7 @@ machine where the load generator shares the CPU with the server it measures.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -51,10 +52,36 @@ def wrk_binary() -> str:
     return found
 
 
-def _script_path() -> str:
-    path = Path(tempfile.gettempdir()) / "voxhub-bench-wrk-report.lua"
-    if not path.exists() or path.read_text() != _REPORT_SCRIPT:
-        path.write_text(_REPORT_SCRIPT)
+# Each request carries the next of `values` in header `name` (each wrk thread keeps its own
+# count), so one run can speak for many users.
+_CYCLE_SCRIPT = """
+local cycle_name = %s
+local cycle_values = {%s}
+local cycle_next = 0
+request = function()
+  cycle_next = cycle_next %% #cycle_values + 1
+  wrk.headers[cycle_name] = cycle_values[cycle_next]
+  return wrk.format()
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string of ASCII text is a valid Lua string literal
+
+
+def _script_path(cycle: tuple[str, list[str]] | None) -> str:
+    script = _REPORT_SCRIPT
+    if cycle is not None:
+        name, values = cycle
+        if not values or not all(value.isascii() for value in [name, *values]):
+            raise ValueError("a header cycle needs ASCII values")
+        listed = ", ".join(_lua_string(value) for value in values)
+        script = _CYCLE_SCRIPT % (_lua_string(name), listed) + script
+    digest = hashlib.sha256(script.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"voxhub-bench-wrk-{digest}.lua"
+    if not path.exists():
+        path.write_text(script)
     return str(path)
 
 
@@ -65,6 +92,7 @@ def run_wrk(
     connections: int,
     threads: int = 1,
     headers: dict[str, str] | None = None,
+    header_cycle: tuple[str, list[str]] | None = None,
 ) -> WrkResult:
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError("benchmarks only send traffic to 127.0.0.1")
@@ -76,7 +104,7 @@ def run_wrk(
         "--timeout",
         "5s",
         "-s",
-        _script_path(),
+        _script_path(header_cycle),
     ]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
