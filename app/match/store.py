@@ -191,25 +191,30 @@ class MatchStore:
         for request in batch:
             args += (request.user_id, request.room_id)
         try:
-            reply = await self._find(keys=_KEYS, args=args)
-        except Exception as exc:
+            answers = self._answers(await self._find(keys=_KEYS, args=args), len(batch))
+        except Exception as exc:  # every request of the batch fails alike; none may hang
             for request in batch:
                 if not request.answer.done():
                     request.answer.set_exception(exc)
             return
+        for request, found in zip(batch, answers, strict=True):
+            if not request.answer.done():  # its handler may have been cancelled meanwhile
+                request.answer.set_result(found)
+
+    @staticmethod
+    def _answers(reply: list[str | int], count: int) -> list[Found]:
         waiting, rooms = int(reply[-2]), int(reply[-1])
-        for index, request in enumerate(batch):
+        answers = []
+        for index in range(count):
             status, left, left_room, partner, waited_ms = reply[
                 index * _FIND_FIELDS : (index + 1) * _FIND_FIELDS
             ]
-            gone = Left(left, left_room, waiting, rooms)
-            found = (
-                Found(gone, partner, int(waited_ms) / 1000)
-                if status == "matched"
-                else Found(gone, "", 0.0)
-            )
-            if not request.answer.done():
-                request.answer.set_result(found)
+            gone = Left(str(left), str(left_room), waiting, rooms)
+            if status == "matched":
+                answers.append(Found(gone, str(partner), int(waited_ms) / 1000))
+            else:
+                answers.append(Found(gone, "", 0.0))
+        return answers
 
     async def leave(self, user_id: str, reason: str) -> Left:
         """Leave the room (the partner is told, with `reason`) and the queue."""
