@@ -46,6 +46,12 @@ reconnects = Counter("voxhub_bus_reconnects_total", "Pub/sub reconnections after
 _SEPARATOR = "|"
 
 
+def envelope(payload: str) -> str:
+    """`payload` as `Hub.publish` sends it. Lua scripts that publish themselves (to save the
+    round trip of a publish after the script) send this, so receivers see one format."""
+    return f"{time.time():.6f}{_SEPARATOR}{payload}"
+
+
 class Hub:
     """Channel multiplexer over one pub/sub connection.
 
@@ -98,7 +104,7 @@ class Hub:
     async def publish(self, channel: str, payload: str) -> int:
         """Publish; returns how many workers received it (0: nobody is listening)."""
         started = time.perf_counter()
-        receivers = await self.redis.publish(channel, f"{time.time():.6f}{_SEPARATOR}{payload}")
+        receivers = await self.redis.publish(channel, envelope(payload))
         publish_latency.observe(time.perf_counter() - started)
         return receivers
 

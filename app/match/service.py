@@ -8,13 +8,13 @@ delivery hooks, which see every frame before its socket does.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from sanic import Sanic
 
 from app.match.metrics import match_wait, matches, observe_sizes
-from app.match.store import Found, Left, MatchStore
+from app.match.notices import REASON_LEFT, REASON_LOST
+from app.match.store import MatchStore
 from app.ws.connection import Connection
 from app.ws.delivery import send_to_user
 from app.ws.gateway import REASON_DISCONNECTED
@@ -22,8 +22,6 @@ from app.ws.protocol import Frame, WsError
 
 SIGNALING_TYPES = ("offer", "answer", "ice_candidate")
 WAITING_STATUS = "Looking for a partner..."
-REASON_LEFT = "Partner left the conversation"
-REASON_LOST = "Partner lost connection"
 
 PARTNER = "match.partner"
 ROOM = "match.room"
@@ -33,58 +31,33 @@ def _store(app: Sanic) -> MatchStore:
     return app.ctx.match_store
 
 
-def _forget_partner(app: Sanic, user_id: str) -> None:
+def _forget_partner(app: Sanic, user_id: str, room_id: str | None = None) -> None:
+    """Clear the user's cached partner: the room `room_id` only, or whichever room."""
     for conn in app.ctx.gateway.local_connections(user_id):
-        conn.state.pop(PARTNER, None)
-        conn.state.pop(ROOM, None)
-
-
-async def _tell_left_partner(app: Sanic, left: Left, reason: str) -> None:
-    observe_sizes(left.waiting, left.rooms)
-    if left.partner:
-        await send_to_user(
-            app,
-            left.partner,
-            {
-                "type": "partner_disconnected",
-                "payload": {"reason": reason, "room_id": left.room_id},
-            },
-        )
-
-
-async def _announce(app: Sanic, user_id: str, found: Found, room_id: str) -> None:
-    matches.inc()
-    match_wait.observe(found.waited_seconds)
-    match_wait.observe(0.0)
-    # Both publishes in flight at once: one round trip to Redis, not two in a row.
-    await asyncio.gather(
-        *(
-            send_to_user(
-                app,
-                member,
-                {
-                    "type": "match_found",
-                    "payload": {"partner_id": partner, "room_id": room_id, "role": role},
-                },
-            )
-            for member, partner, role in (
-                (found.partner, user_id, "caller"),
-                (user_id, found.partner, "callee"),
-            )
-        )
-    )
+        if room_id is None or conn.state.get(ROOM) == room_id:
+            conn.state.pop(PARTNER, None)
+            conn.state.pop(ROOM, None)
 
 
 async def find_match(conn: Connection, frame: Frame) -> None:
-    """Pair with the longest-waiting live user, or wait; leaves the current room first."""
+    """Pair with the longest-waiting live user, or wait; leaves the current room first.
+
+    The script publishes `match_found` itself, so it may reach this worker before the
+    script's reply: the cache is cleared before the script, and afterwards only of the room
+    the script ended (in case its late `match_found` re-cached it). A socket that already
+    holds a new room was matched right after being queued: it gets no `waiting`.
+    """
     app = conn.app
-    room_id = str(uuid.uuid4())
-    found = await _store(app).find(conn.user_id, room_id)
     _forget_partner(app, conn.user_id)
-    await _tell_left_partner(app, found.left, REASON_LEFT)
+    found = await _store(app).find(conn.user_id, str(uuid.uuid4()))
+    if found.left.room_id:
+        _forget_partner(app, conn.user_id, found.left.room_id)
+    observe_sizes(found.left.waiting, found.left.rooms)
     if found.matched:
-        await _announce(app, conn.user_id, found, room_id)
-    else:
+        matches.inc()
+        match_wait.observe(found.waited_seconds)
+        match_wait.observe(0.0)
+    elif ROOM not in conn.state:
         conn.send({"type": "waiting", "payload": {"status": WAITING_STATUS}})
 
 
@@ -93,9 +66,9 @@ async def disconnect(conn: Connection, frame: Frame) -> None:
 
 
 async def leave(app: Sanic, user_id: str, reason: str) -> None:
-    left = await _store(app).leave(user_id)
+    left = await _store(app).leave(user_id, reason)
     _forget_partner(app, user_id)
-    await _tell_left_partner(app, left, reason)
+    observe_sizes(left.waiting, left.rooms)
 
 
 async def relay(conn: Connection, frame: Frame) -> None:

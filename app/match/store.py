@@ -3,20 +3,29 @@
 A script runs alone on the Redis server, so pairing is atomic across every worker and pod:
 a user is never in two rooms, never paired with themselves, and never with a ghost (a queued
 user whose presence key expired because their worker died) - ghosts met at the head of the
-queue are dropped on the spot.
+queue are dropped on the spot. The scripts also publish the frames their changes cause
+(`app.match.notices`), so that a frame can never tell of a room that the script did not make.
 
 Keys: `voxhub:match:queue` (sorted set, score = enqueue time in ms, oldest first),
 `voxhub:match:rooms` (hash room id -> "caller\\ncallee"), `voxhub:match:user_room` (hash user
 id -> room id). One hash per role keeps /stats to HLEN/ZCARD calls.
+
+Throughput: a worker sends its `find` requests in batches, one batch in flight at a time. What
+arrives while a batch is out goes in the next one, so under load one round trip serves many
+users, and alone a request waits for no timer. The script handles a batch's users one after
+another, exactly as if each had sent its own script.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from app.match import notices
+from app.ws.delivery import USER_CHANNEL_PREFIX
 from app.ws.presence import PRESENCE_PREFIX
 
 QUEUE_KEY = "voxhub:match:queue"
@@ -24,55 +33,87 @@ ROOMS_KEY = "voxhub:match:rooms"
 USER_ROOM_KEY = "voxhub:match:user_room"
 _KEYS = (QUEUE_KEY, ROOMS_KEY, USER_ROOM_KEY)
 
-# Shared prologue: leave the current room (returns the partner left behind) and the queue.
+# Users per script: a batch holds Redis for about 20 us per user, so this bounds the pause
+# every other client sees to a couple of milliseconds.
+MAX_BATCH = 64
+
+# Shared prologue: `leave` takes a user out of their room (telling the partner left behind,
+# with the partner-left template) and out of the queue.
 _LEAVE = """
 local queue, rooms, user_room = KEYS[1], KEYS[2], KEYS[3]
-local uid = ARGV[1]
-local left, left_room = '', ''
-local room = redis.call('HGET', user_room, uid)
-if room then
-  local members = redis.call('HGET', rooms, room)
-  redis.call('HDEL', rooms, room)
-  redis.call('HDEL', user_room, uid)
-  if members then
-    local caller, callee = string.match(members, '^(.-)\\n(.*)$')
-    left = (caller == uid) and callee or caller
-    left_room = room
-    if redis.call('HGET', user_room, left) == room then
-      redis.call('HDEL', user_room, left)
+local function leave(uid, channels, notice_head, notice_tail)
+  local left, left_room = '', ''
+  local room = redis.call('HGET', user_room, uid)
+  if room then
+    local members = redis.call('HGET', rooms, room)
+    redis.call('HDEL', rooms, room)
+    redis.call('HDEL', user_room, uid)
+    if members then
+      local caller, callee = string.match(members, '^(.-)\\n(.*)$')
+      left = (caller == uid) and callee or caller
+      left_room = room
+      if redis.call('HGET', user_room, left) == room then
+        redis.call('HDEL', user_room, left)
+      end
+      redis.call('PUBLISH', channels .. left, notice_head .. cjson.encode(room) .. notice_tail)
     end
   end
+  redis.call('ZREM', queue, uid)
+  return left, left_room
 end
-redis.call('ZREM', queue, uid)
 """
 
+# ARGV: now (ms), presence prefix, channel prefix, partner-left template (2 parts),
+# caller's and callee's match_found templates (3 parts each), then (user id, room id) pairs.
+# Returns 5 values per user (status, partner left, room left, partner, waited ms), then the
+# queue length and the number of rooms.
 _FIND = (
     _LEAVE
     + """
-local room_id, now, presence = ARGV[2], tonumber(ARGV[3]), ARGV[4]
-while true do
-  local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
-  if #head == 0 then
-    redis.call('ZADD', queue, now, uid)
-    return {'waiting', left, left_room, '', '0',
-            redis.call('ZCARD', queue), redis.call('HLEN', rooms)}
-  end
-  local partner, since = head[1], tonumber(head[2])
-  redis.call('ZREM', queue, partner)
-  if partner ~= uid and redis.call('EXISTS', presence .. partner) == 1
-      and redis.call('HEXISTS', user_room, partner) == 0 then
-    redis.call('HSET', rooms, room_id, partner .. '\\n' .. uid)
-    redis.call('HSET', user_room, partner, room_id, uid, room_id)
-    return {'matched', left, left_room, partner, tostring(now - since),
-            redis.call('ZCARD', queue), redis.call('HLEN', rooms)}
+local now, presence, channels = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local function announce(to, template, partner, room)
+  redis.call('PUBLISH', channels .. to, template[1] .. cjson.encode(partner) .. template[2]
+             .. cjson.encode(room) .. template[3])
+end
+local caller, callee = {ARGV[6], ARGV[7], ARGV[8]}, {ARGV[9], ARGV[10], ARGV[11]}
+local function find(uid, room_id)
+  local left, left_room = leave(uid, channels, ARGV[4], ARGV[5])
+  while true do
+    local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+    if #head == 0 then
+      redis.call('ZADD', queue, now, uid)
+      return {'waiting', left, left_room, '', '0'}
+    end
+    local partner, since = head[1], tonumber(head[2])
+    redis.call('ZREM', queue, partner)
+    if partner ~= uid and redis.call('EXISTS', presence .. partner) == 1
+        and redis.call('HEXISTS', user_room, partner) == 0 then
+      redis.call('HSET', rooms, room_id, partner .. '\\n' .. uid)
+      redis.call('HSET', user_room, partner, room_id, uid, room_id)
+      announce(partner, caller, uid, room_id)
+      announce(uid, callee, partner, room_id)
+      return {'matched', left, left_room, partner, tostring(now - since)}
+    end
   end
 end
+local results = {}
+for i = 12, #ARGV, 2 do
+  for _, value in ipairs(find(ARGV[i], ARGV[i + 1])) do
+    results[#results + 1] = value
+  end
+end
+results[#results + 1] = redis.call('ZCARD', queue)
+results[#results + 1] = redis.call('HLEN', rooms)
+return results
 """
 )
+_FIND_FIELDS = 5
 
+# ARGV: channel prefix, partner-left template (2 parts), user id.
 _LEAVE_ONLY = (
     _LEAVE
     + """
+local left, left_room = leave(ARGV[4], ARGV[1], ARGV[2], ARGV[3])
 return {left, left_room, redis.call('ZCARD', queue), redis.call('HLEN', rooms)}
 """
 )
@@ -80,7 +121,7 @@ return {left, left_room, redis.call('ZCARD', queue), redis.call('HLEN', rooms)}
 
 @dataclass(frozen=True, slots=True)
 class Left:
-    """The room a user just left: the partner to tell, or '' when there was none."""
+    """The room a user just left: the partner told, or '' when there was none."""
 
     partner: str
     room_id: str
@@ -101,25 +142,85 @@ class Found:
         return bool(self.partner)
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    user_id: str
+    room_id: str
+    answer: asyncio.Future[Found]
+
+
 class MatchStore:
     def __init__(self, redis: Redis, departures: Redis) -> None:
         self.redis = redis
         self.departures = departures
         self._find = redis.register_script(_FIND)
         self._leave = departures.register_script(_LEAVE_ONLY)
+        self._queued: list[_Request] = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def find(self, user_id: str, room_id: str) -> Found:
-        now_ms = int(time.time() * 1000)
-        status, left, left_room, partner, waited_ms, waiting, rooms = await self._find(
-            keys=_KEYS, args=[user_id, room_id, now_ms, PRESENCE_PREFIX]
-        )
-        gone = Left(left, left_room, int(waiting), int(rooms))
-        if status == "waiting":
-            return Found(gone, "", 0.0)
-        return Found(gone, partner, int(waited_ms) / 1000)
+        """Leave the current room, then pair with the longest-waiting live user (room
+        `room_id`, both members told) or join the queue."""
+        answer: asyncio.Future[Found] = asyncio.get_running_loop().create_future()
+        self._queued.append(_Request(user_id, room_id, answer))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_batches())
+        return await answer
 
-    async def leave(self, user_id: str) -> Left:
-        left, left_room, waiting, rooms = await self._leave(keys=_KEYS, args=[user_id])
+    async def _send_batches(self) -> None:
+        try:
+            while self._queued:
+                batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+                # A request whose socket closed meanwhile was cancelled with its handler:
+                # sending it would queue a user who has already left.
+                batch = [request for request in batch if not request.answer.cancelled()]
+                if batch:
+                    await self._find_batch(batch)
+        finally:
+            self._sender = None
+
+    async def _find_batch(self, batch: list[_Request]) -> None:
+        args: list[str | int] = [
+            int(time.time() * 1000),
+            PRESENCE_PREFIX,
+            USER_CHANNEL_PREFIX,
+            *notices.partner_left(notices.REASON_LEFT),
+            *notices.match_found("caller"),
+            *notices.match_found("callee"),
+        ]
+        for request in batch:
+            args += (request.user_id, request.room_id)
+        try:
+            answers = self._answers(await self._find(keys=_KEYS, args=args), len(batch))
+        except Exception as exc:  # every request of the batch fails alike; none may hang
+            for request in batch:
+                if not request.answer.done():
+                    request.answer.set_exception(exc)
+            return
+        for request, found in zip(batch, answers, strict=True):
+            if not request.answer.done():  # its handler may have been cancelled meanwhile
+                request.answer.set_result(found)
+
+    @staticmethod
+    def _answers(reply: list[str | int], count: int) -> list[Found]:
+        waiting, rooms = int(reply[-2]), int(reply[-1])
+        answers = []
+        for index in range(count):
+            status, left, left_room, partner, waited_ms = reply[
+                index * _FIND_FIELDS : (index + 1) * _FIND_FIELDS
+            ]
+            gone = Left(str(left), str(left_room), waiting, rooms)
+            if status == "matched":
+                answers.append(Found(gone, str(partner), int(waited_ms) / 1000))
+            else:
+                answers.append(Found(gone, "", 0.0))
+        return answers
+
+    async def leave(self, user_id: str, reason: str) -> Left:
+        """Leave the room (the partner is told, with `reason`) and the queue."""
+        left, left_room, waiting, rooms = await self._leave(
+            keys=_KEYS, args=[USER_CHANNEL_PREFIX, *notices.partner_left(reason), user_id]
+        )
         return Left(left, left_room, int(waiting), int(rooms))
 
     async def sizes(self) -> tuple[int, int, int]:

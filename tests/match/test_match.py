@@ -97,6 +97,39 @@ async def test_next_disconnect_and_close_tell_the_partner(cluster: VoxhubServer)
     await b.close()
 
 
+async def test_ids_needing_json_escapes_are_matched_relayed_and_told(
+    cluster: VoxhubServer,
+) -> None:
+    """The pairing script writes the ids into the frames it publishes: they must arrive as
+    sent, and the partner cache they fill must relay."""
+    subs = ['quote"d', "ünï/côdé\\"]
+    a = await WsClient.connect(cluster.ws_url, cluster.token(subs[0]))
+    b = await WsClient.connect(cluster.ws_url, cluster.token(subs[1]))
+    found_a, found_b = await pair(a, b)
+    assert (found_a["partner_id"], found_b["partner_id"]) == (subs[1], subs[0])
+    await a.send({"type": "offer", "payload": {"sdp": "x"}, "to": subs[1]})
+    assert (await b.expect("offer"))["from"] == subs[0]
+    await b.send({"type": "disconnect"})
+    left = await a.expect("partner_disconnected")
+    assert left["payload"] == {
+        "reason": "Partner left the conversation",
+        "room_id": found_a["room_id"],
+    }
+    await close_all([a, b])
+
+
+async def test_matching_on_the_embedded_server(embedded: VoxhubServer) -> None:
+    """The in-process Redis runs the same scripts: pairing, publishing, leaving."""
+    a = await WsClient.connect(embedded.ws_url)
+    b = await WsClient.connect(embedded.ws_url)
+    found_a, found_b = await pair(a, b)
+    assert (found_a["partner_id"], found_b["partner_id"]) == (b.user_id, a.user_id)
+    await b.send({"type": "find_match"})
+    assert (await a.expect("partner_disconnected"))["payload"]["room_id"] == found_a["room_id"]
+    await b.expect("waiting")
+    await close_all([a, b])
+
+
 async def test_200_clients_at_once_make_exactly_100_rooms(cluster: VoxhubServer) -> None:
     await until_both_workers_ready(cluster.ws_url)
     before = await stats(cluster)
