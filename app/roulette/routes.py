@@ -13,6 +13,7 @@ from sanic_ext import openapi
 
 from app.errors import ApiError, bad_request, not_found
 from app.roulette import store
+from app.roulette.appender import QueueFull
 from app.roulette.live import publish_update
 from app.roulette.validation import InvalidInput, valid_key, valid_number, valid_numbers
 
@@ -83,8 +84,12 @@ async def save_number(request: Request) -> HTTPResponse:
     body = _body(request)
     key = _validated(valid_key, body.get("key"))
     number = _validated(valid_number, body.get("number"))
-    session = await store.append(request.app.ctx.db, key, number)
-    await publish_update(request.app, session, number)
+    try:
+        session = await request.app.ctx.roulette_appender.append(key, number)
+    except QueueFull:
+        raise ApiError(
+            429, "too many saves are waiting on this key", headers={"Retry-After": "1"}
+        ) from None
     return json(session.as_json(), status=201)
 
 

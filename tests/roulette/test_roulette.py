@@ -125,3 +125,22 @@ async def test_rest_is_rate_limited_per_address() -> None:
             assert refused.json()["error"] and refused.headers["retry-after"] == "60"
     finally:
         server.stop()
+
+
+async def test_a_burst_of_saves_from_one_socket_arrives_in_order(cluster: VoxhubServer) -> None:
+    """Saves are queued per key and committed in batches: none lost, none reordered, and
+    every update carries the history up to its own number."""
+    key = new_key()
+    writer, watcher = await on_two_workers(cluster.ws_url)
+    await watcher.send({"type": "subscribe", "key": key})
+    await watcher.expect("subscribed")
+    sent = [n % 37 for n in range(120)]
+    for number in sent:
+        await writer.send({"type": "saveNumber", "key": key, "number": number})
+    for client in (watcher, writer):
+        for count, number in enumerate(sent, start=1):
+            update = await client.expect("rouletteUpdate")
+            assert update["number"] == number and update["numbers"] == sent[:count]
+    async with httpx.AsyncClient(base_url=cluster.url) as http:
+        assert (await http.get(f"/api/roulette/{key}")).json()["numbers"] == sent
+    await close_all([writer, watcher])
