@@ -38,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from sanic.worker.loader import AppLoader
 
     from app.factory import create_app
+    from app.ws.lean import LeanWebSocketProtocol
 
     loader = AppLoader(factory=create_app)
     app = loader.load()
@@ -46,6 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=settings.port,
         workers=settings.workers,
         single_process=settings.embedded,
+        protocol=LeanWebSocketProtocol,
         access_log=False,
         motd=False,
     )
