@@ -1,0 +1,71 @@
+"""The per-key save queue on the embedded stack (SQLite and the in-process Redis server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import pytest
+
+from app.bus import Hub, create_redis
+from app.config import Settings
+from app.db import connect_database
+from app.db.migrate import migrate
+from app.roulette import appender
+from app.roulette.appender import Appender, QueueFull
+from app.roulette.live import CHANNEL_PREFIX
+
+
+@pytest.fixture
+async def app(tmp_path) -> AsyncIterator[SimpleNamespace]:
+    """What the appender uses of a worker's app: its database pool and pub/sub hub."""
+    settings = Settings.from_env(
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/voxhub.db", "REDIS_URL": "memory://"}
+    )
+    await asyncio.to_thread(migrate, settings)
+    db = await connect_database(settings)
+    hub = Hub(create_redis(settings))
+    await hub.start()
+    yield SimpleNamespace(ctx=SimpleNamespace(db=db, hub=hub))
+    await hub.close()
+    await hub.redis.aclose()
+    await db.disconnect()
+
+
+async def test_a_full_queue_refuses_and_what_was_queued_is_committed_in_order(
+    app: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(appender, "MAX_PENDING", 5)
+    published: list[dict] = []
+    await app.ctx.hub.subscribe(
+        CHANNEL_PREFIX + "k", lambda text: published.append(json.loads(text))
+    )
+    saves = Appender(app)
+    queued = [saves.append("k", number) for number in (3, 1, 4, 1, 5)]
+    with pytest.raises(QueueFull):
+        saves.append("k", 9)
+    other_key = saves.append("other", 2)  # a full key does not block another
+
+    await saves.drain()
+    sessions = [saved.result() for saved in queued]
+    assert [s.numbers for s in sessions] == [[3], [3, 1], [3, 1, 4], [3, 1, 4, 1], [3, 1, 4, 1, 5]]
+    assert other_key.result().numbers == [2]
+    async with asyncio.timeout(5):
+        while len(published) < 5:
+            await asyncio.sleep(0.01)
+    assert [update["number"] for update in published] == [3, 1, 4, 1, 5]
+    assert published[-1]["numbers"] == [3, 1, 4, 1, 5]
+    # The queue is gone with its writer: the next save starts a new one.
+    assert (await saves.append("k", 0)).numbers == [3, 1, 4, 1, 5, 0]
+
+
+async def test_a_failed_commit_fails_its_saves_and_the_queue_goes_on(
+    app: SimpleNamespace,
+) -> None:
+    saves = Appender(app)
+    # Handlers validate numbers first; here the database's own check refuses it.
+    with pytest.raises(Exception, match="number_on_the_wheel|CHECK constraint"):
+        await saves.append("k", 99)
+    assert (await saves.append("k", 8)).numbers == [8]
