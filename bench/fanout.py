@@ -37,13 +37,27 @@ SIZES = {
     "smoke": FanoutSize(watchers=(20,), deliveries=(200, 1_000), seconds=1.0, min_updates=3),
     "moderate": FanoutSize(
         watchers=(100, 1_000, 5_000),
-        deliveries=(2_500, 5_000, 7_500, 10_000, 20_000, 40_000),
+        # Finer near the top, and past where python-socketio stops: a ratio read off the best
+        # passing steps is only as good as the grid, and capped where the sweep ends.
+        deliveries=(2_500, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 40_000, 60_000, 80_000),
         seconds=3.0,
         min_updates=5,
     ),
     "full": FanoutSize(
         watchers=(100, 1_000, 5_000),
-        deliveries=(2_500, 5_000, 7_500, 10_000, 20_000, 40_000, 80_000),
+        deliveries=(
+            2_500,
+            5_000,
+            7_500,
+            10_000,
+            15_000,
+            20_000,
+            30_000,
+            40_000,
+            60_000,
+            80_000,
+            120_000,
+        ),
         seconds=5.0,
         min_updates=10,
     ),
