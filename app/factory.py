@@ -77,6 +77,9 @@ def _configure(app: Sanic, settings: Settings) -> None:
             "CORS_ORIGINS": ",".join(settings.allowed_origins),
             "CORS_ALLOW_HEADERS": "*",
             "CORS_EXPOSE_HEADERS": "X-Conversation-Id,X-Request-ID,Location,Retry-After",
+            # CORS headers answer browsers, which always send Origin cross-origin; on every
+            # other response they were bytes Sanic sanitized and sent for nobody.
+            "CORS_ALWAYS_SEND": False,
             "OAS_UI_DEFAULT": "swagger",
             "OAS_URL_PREFIX": "/docs",
             "ACCESS_LOG": False,

@@ -80,7 +80,12 @@ def test_cors_and_request_ids(cluster: VoxhubServer) -> None:
         headers={"Origin": "http://app.example", "X-Request-ID": "abc-123"},
     )
     assert response.headers["access-control-allow-origin"] in ("*", "http://app.example")
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
     assert response.headers["x-request-id"] == "abc-123"
+    # Without an Origin (not a browser's cross-origin call) there is nothing to allow.
+    plain = httpx.get(cluster.url + "/health/live")
+    assert "access-control-allow-origin" not in plain.headers
+    assert plain.headers["x-request-id"]
 
 
 def test_openapi_documents_routes(cluster: VoxhubServer) -> None:
