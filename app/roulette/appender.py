@@ -61,13 +61,15 @@ class Appender:
             await asyncio.gather(*self._writers, return_exceptions=True)
 
     async def _write(self, key: str) -> None:
+        batch: Pending = []
         try:
             while queue := self._queues[key]:
                 batch, self._queues[key] = queue[:MAX_BATCH], queue[MAX_BATCH:]
                 await self._commit(key, batch)
-        finally:  # empty unless the worker is being torn down mid-write
-            for _, saved in self._queues.pop(key):
-                saved.cancel()
+        finally:  # all answered unless the writer was cancelled mid-write (worker teardown)
+            for _, saved in [*batch, *self._queues.pop(key)]:
+                if not saved.done():
+                    saved.cancel()
 
     async def _commit(self, key: str, batch: Pending) -> None:
         try:

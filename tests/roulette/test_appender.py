@@ -69,3 +69,17 @@ async def test_a_failed_commit_fails_its_saves_and_the_queue_goes_on(
     with pytest.raises(Exception, match="number_on_the_wheel|CHECK constraint"):
         await saves.append("k", 99)
     assert (await saves.append("k", 8)).numbers == [8]
+
+
+async def test_a_cancelled_writer_leaves_no_save_waiting(app: SimpleNamespace) -> None:
+    """At worker teardown the writer may be cancelled mid-commit: every queued save, the ones
+    in its batch too, ends cancelled rather than waiting forever."""
+    saves = Appender(app)
+    first = saves.append("k", 1)
+    await asyncio.sleep(0)  # the writer takes `first` into its batch and starts committing
+    second = saves.append("k", 2)
+    for writer in list(saves._writers):
+        writer.cancel()
+    await asyncio.gather(*saves._writers, return_exceptions=True)
+    assert first.done() and second.done()
+    assert second.cancelled()
