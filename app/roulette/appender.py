@@ -11,15 +11,12 @@ lock orders the transactions. REST saves join the same queue and await their own
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from sanic import Sanic
 
 from app.roulette import store
 from app.roulette.live import publish_update
 from app.roulette.store import Session
-
-log = logging.getLogger("voxhub.roulette")
 
 # Saves waiting on one key in this worker beyond this are refused: a writer that cannot keep
 # up must not make the worker hoard them (the client is told to slow down).
@@ -76,15 +73,18 @@ class Appender:
             sessions = await store.append(self.app.ctx.db, key, [number for number, _ in batch])
         except Exception as exc:  # each save fails with the database's error, as it would alone
             for _, saved in batch:
-                if not saved.done():
-                    saved.set_exception(exc)
+                _fail(saved, exc)
             return
         for (number, saved), session in zip(batch, sessions, strict=True):
             try:
                 await publish_update(self.app, session, number)
             except Exception as exc:  # stored, not broadcast: the caller hears of it
+                _fail(saved, exc)
+            else:
                 if not saved.done():
-                    saved.set_exception(exc)
-                continue
-            if not saved.done():
-                saved.set_result(session)
+                    saved.set_result(session)
+
+
+def _fail(saved: asyncio.Future[Session], error: Exception) -> None:
+    if not saved.done():  # else its caller already gave up on it (a cancelled REST request)
+        saved.set_exception(error)

@@ -23,6 +23,13 @@ from sanic.server.websockets.impl import WebsocketImplProtocol
 
 SUPPORTED_SANIC = "25.12."
 
+# Checked once, when `voxhub serve` imports the protocol, not per connection.
+if not sanic.__version__.startswith(SUPPORTED_SANIC):
+    raise RuntimeError(
+        f"app.ws.lean was checked against Sanic {SUPPORTED_SANIC}x, found "
+        f"{sanic.__version__}: re-check the events it replaces before upgrading"
+    )
+
 
 class LeanEvent(asyncio.Event):
     """An `asyncio.Event` whose waiters are a list: `Event.wait` only appends and removes,
@@ -44,11 +51,6 @@ class LeanWebSocketProtocol(WebSocketProtocol):
     __slots__ = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if not sanic.__version__.startswith(SUPPORTED_SANIC):
-            raise RuntimeError(
-                f"app.ws.lean was checked against Sanic {SUPPORTED_SANIC}x, found "
-                f"{sanic.__version__}: re-check the events it replaces before upgrading"
-            )
         super().__init__(*args, **kwargs)
         self._can_write = _lean(self._can_write)
         self._data_received = _lean(self._data_received)
