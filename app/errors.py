@@ -1,80 +1,70 @@
-"""One error shape for every route: `{"error": "<message>"}` with the right status.
+"""The one error type of every domain: what went wrong, for HTTP and for sockets alike.
 
-Handlers raise `ApiError` (or Sanic's own exceptions); anything else is a bug, logged with its
-traceback and answered with a bare 500 so that no internal detail reaches a client.
+Domain code raises `DomainError` and never imports HTTP or WebSocket modules; the edges render
+it: `app/http/errors.py` answers a request with `{"error": message, **fields}` and the status,
+`app/ws/protocol.py` answers a socket with `{"type": "error", "payload": {"code", "message"}}`.
+So a rule written once (a chat's non-members get "not found") reads the same on both paths.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from typing import Any
 
-from sanic import Request, Sanic
-from sanic.exceptions import SanicException
-from sanic.response import HTTPResponse, json
+# The socket code of an error that names none: what its HTTP status means, in one word.
+DEFAULT_CODES: Mapping[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    402: "insufficient_tokens",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "upstream_error",
+    503: "unavailable",
+}
 
-log = logging.getLogger("voxhub.errors")
 
+class DomainError(Exception):
+    """A refusal with a client-facing message.
 
-class ApiError(SanicException):
-    """An error with a client-facing message and optional extra body fields."""
+    `status` is the HTTP status it maps to, `code` the socket error code (by default the
+    status' own word), `headers` extra HTTP headers (`Retry-After`), `fields` extra members of
+    the HTTP error body (a 402's `balance`).
+    """
 
     def __init__(
         self,
         status: int,
         message: str,
         *,
-        headers: dict[str, str] | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
         **fields: Any,
     ) -> None:
-        super().__init__(message, status_code=status, headers=headers)
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or DEFAULT_CODES.get(status, "error")
+        self.headers = dict(headers or {})
         self.fields = fields
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, message)
+def bad_request(message: str, *, code: str | None = None) -> DomainError:
+    return DomainError(400, message, code=code)
 
 
-def not_found(message: str = "not found") -> ApiError:
-    return ApiError(404, message)
+def forbidden(message: str = "forbidden") -> DomainError:
+    return DomainError(403, message)
 
 
-def forbidden(message: str = "forbidden") -> ApiError:
-    return ApiError(403, message)
+def not_found(message: str = "not found") -> DomainError:
+    return DomainError(404, message)
 
 
-_DEFAULT_MESSAGES = {
-    400: "bad request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not found",
-    405: "method not allowed",
-    408: "request timeout",
-    409: "conflict",
-    413: "request body too large",
-    429: "too many requests",
-    503: "service unavailable",
-}
-
-
-def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None, **fields: Any
-) -> HTTPResponse:
-    return json({"error": message, **fields}, status=status, headers=headers)
-
-
-async def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
-    if isinstance(exc, SanicException):
-        status = exc.status_code
-        if status >= 500 and not isinstance(exc, ApiError):
-            log.error("server error on %s %s: %s", request.method, request.path, exc)
-        message = str(exc) if (isinstance(exc, ApiError) or status < 500) else ""
-        message = message or _DEFAULT_MESSAGES.get(status, "internal server error")
-        fields = exc.fields if isinstance(exc, ApiError) else {}
-        return error_response(status, message, dict(exc.headers or {}), **fields)
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    return error_response(500, "internal server error")
-
-
-def install_error_handler(app: Sanic) -> None:
-    app.error_handler.add(Exception, handle_exception)
+def too_many(message: str, retry_after: int) -> DomainError:
+    return DomainError(429, message, headers={"Retry-After": str(retry_after)})

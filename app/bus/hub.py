@@ -7,8 +7,8 @@ enqueue onto a socket's outbox): one slow socket can never stall delivery to the
 
 Redis restarts and silent network drops are survived: the reader pings an idle connection,
 treats a missing reply as a dead link, reconnects with backoff and resubscribes every channel
-that still has listeners, then runs the `on_reconnect` hooks so that domains can re-announce
-state that lived only in the old Redis.
+that still has listeners (presence, which lived only in the old Redis, comes back with the
+gateway's next heartbeat).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from app.observability.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger("voxhub.bus")
 
-Listener = Callable[[str], None]
-ReconnectHook = Callable[[], Awaitable[None]]
+Listener = Callable[[str, str], None]
+"""`listener(channel, payload)`: one function may serve many channels."""
 
 delivery_latency = Histogram(
     "voxhub_bus_delivery_latency_seconds",
@@ -66,7 +66,6 @@ class Hub:
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
-        self._reconnect_hooks: list[ReconnectHook] = []
         self._closing = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -87,9 +86,6 @@ class Hub:
             with suppress(asyncio.CancelledError):
                 await self._reader
         await self._drop_pubsub()
-
-    def on_reconnect(self, hook: ReconnectHook) -> None:
-        self._reconnect_hooks.append(hook)
 
     @property
     def connected(self) -> bool:
@@ -167,7 +163,6 @@ class Hub:
                 backoff = 0.1
                 reconnects.inc()
                 log.info("pub/sub linked; %d channels subscribed", len(self._listeners))
-                await self._run_reconnect_hooks()
             try:
                 await self._read_until_broken()
             except asyncio.CancelledError:
@@ -201,13 +196,6 @@ class Hub:
             delivery_latency.observe(max(0.0, time.time() - float(stamp)))
         for listener in tuple(self._listeners.get(channel, ())):
             try:
-                listener(payload)
+                listener(channel, payload)
             except Exception:
                 log.exception("listener for %s failed", channel)
-
-    async def _run_reconnect_hooks(self) -> None:
-        for hook in self._reconnect_hooks:
-            try:
-                await hook()
-            except Exception:
-                log.exception("reconnect hook failed")

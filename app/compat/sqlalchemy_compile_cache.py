@@ -4,7 +4,7 @@ databases 0.9 compiles every SQLAlchemy statement on every call: about 100 µs, 
 worker's CPU on a one-query route under load. SQLAlchemy can key a compilation by the
 statement's structure and pull the new values out of an equal-shaped statement (the cache its
 own Engine uses); this module puts that cache in front of `PostgresConnection._compile`, the
-one private hook Voxhub uses in databases, checked against the pinned version at install.
+one private hook Voxhub uses in databases.
 
 Statements whose SQL text depends on their values (IN lists expanded at render time, literal
 binds) or that SQLAlchemy cannot key are compiled as before.
@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import databases
 from databases.backends.postgres import PostgresConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.ddl import DDLElement
 from sqlalchemy.util import LRUCache
 
-SUPPORTED_DATABASES = "0.9."
+from app.compat import pin
+
+pin("databases", "0.9.", __name__)
 
 
 class _Entry(NamedTuple):
@@ -67,10 +68,5 @@ def _compile(self: PostgresConnection, query: ClauseElement) -> tuple[str, list,
 
 
 def install() -> None:
-    """Idempotent; refuses a databases release whose internals were not checked."""
-    if not databases.__version__.startswith(SUPPORTED_DATABASES):
-        raise RuntimeError(
-            f"app.db.compile_cache supports databases {SUPPORTED_DATABASES}x, found "
-            f"{databases.__version__}: re-check PostgresConnection._compile before upgrading"
-        )
+    """Idempotent; the module's import already refused an unchecked databases release."""
     PostgresConnection._compile = _compile  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""HTTP plumbing every domain's routes share: error rendering and request/response bodies."""
