@@ -22,7 +22,8 @@ from sqlalchemy.util import LRUCache
 
 from app.compat import pin
 
-pin("databases", "0.9.", __name__)
+SUPPORTED = "0.9."
+pin("databases", SUPPORTED, __name__)
 
 
 class _Entry(NamedTuple):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
-from sanic import Sanic
+
+from app.config import Settings
 
 PRESENCE_PREFIX = "voxhub:presence:"
 WORKERS_KEY = "voxhub:ws:workers"
@@ -39,12 +40,8 @@ def users_key(worker_id: str) -> str:
     return f"voxhub:ws:worker:{worker_id}:users"
 
 
-def presence_ttl_ms(app: Sanic) -> int:
-    return int(app.ctx.settings.connection_timeout * 1000)
-
-
-async def is_online(app: Sanic, user_id: str) -> bool:
-    return bool(await app.ctx.redis.exists(presence_key(user_id)))
+def presence_ttl_ms(settings: Settings) -> int:
+    return int(settings.connection_timeout * 1000)
 
 
 async def mark_online(redis: Redis, worker_id: str, user_id: str, ttl_ms: int) -> None:

@@ -4,8 +4,8 @@ import asyncio
 
 import sqlalchemy as sa
 
-from app.config import Settings
 from app.compat import sqlalchemy_compile_cache as compile_cache
+from app.config import Settings
 from app.db import connect_database
 from app.db.migrate import migrate
 from app.db.tables.users import users
