@@ -39,7 +39,7 @@ class LeanEvent(asyncio.Event):
 
 def _lean(event: asyncio.Event) -> asyncio.Event:
     """`event`'s state in a LeanEvent; the original if a task already waits on it."""
-    if event._waiters:  # type: ignore[attr-defined]  # private to asyncio.Event, read only
+    if event._waiters:  # private to asyncio.Event, read only
         return event
     return LeanEvent(event.is_set())
 

@@ -49,4 +49,5 @@ def writable_transport(ws: WebsocketImplProtocol) -> asyncio.WriteTransport | No
 async def send_when_writable(ws: WebsocketImplProtocol, data: bytes) -> None:
     """Write `data` once the transport accepts more (Sanic's protocol `send` waits for
     `resume_writing`)."""
-    await ws.io_proto.send(data)
+    if ws.io_proto is not None:  # None once the connection is torn down
+        await ws.io_proto.send(data)

@@ -7,11 +7,13 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import lru_cache
+from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sanic import HTTPResponse, Request, Sanic
+from sanic import Request, Sanic
+from sanic.response import BaseHTTPResponse
 
 from app.config import Settings
 from app.observability.logs import request_id_var
@@ -45,10 +47,13 @@ async def start_request(request: Request) -> None:
     request_id_var.set(request.ctx.request_id)
 
 
-def _finisher(access_log_on: bool) -> Callable[[Request, HTTPResponse], Awaitable[None]]:
+Finisher = Callable[[Request, BaseHTTPResponse], Coroutine[Any, Any, None]]
+
+
+def _finisher(access_log_on: bool) -> Finisher:
     """The response middleware; whether to write an access log is settled once, here."""
 
-    async def finish_request(request: Request, response: HTTPResponse) -> None:
+    async def finish_request(request: Request, response: BaseHTTPResponse) -> None:
         response.headers["X-Request-ID"] = getattr(request.ctx, "request_id", "-")
         started = getattr(request.ctx, "started", None)
         if started is None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from databases import Database
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from app.db.sql import dialect_insert
+from app.db.sql import dialect_insert, fetch_returned
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.roulette import roulette_numbers as numbers_table
 from app.db.tables.roulette import roulette_sessions as sessions
@@ -45,8 +45,8 @@ async def append(db: Database, key: str, numbers: Sequence[int]) -> list[Session
     commit, so the history's last `len(numbers)` entries are these.
     """
     async with db.transaction():
-        row = await db.fetch_one(
-            _upsert(db, key, sessions.c.count + len(numbers), numbers[-1], added=len(numbers))
+        row = await fetch_returned(
+            db, _upsert(db, key, sessions.c.count + len(numbers), numbers[-1], added=len(numbers))
         )
         first = row["count"] - len(numbers) + 1
         now = utcnow()
@@ -66,7 +66,7 @@ async def append(db: Database, key: str, numbers: Sequence[int]) -> list[Session
 async def replace(db: Database, key: str, numbers: list[int]) -> Session:
     last = numbers[-1] if numbers else None
     async with db.transaction():
-        row = await db.fetch_one(_upsert(db, key, len(numbers), last, added=len(numbers)))
+        row = await fetch_returned(db, _upsert(db, key, len(numbers), last, added=len(numbers)))
         await db.execute(numbers_table.delete().where(numbers_table.c.session_id == row["id"]))
         if numbers:
             now = utcnow()

@@ -76,7 +76,7 @@ class Connection:
         self._state: dict[str, Any] | None = None
         self.last_seen = time.monotonic()
         self.closed = False
-        self._outbox: deque[str] | None = None
+        self._outbox: deque[bytes] | None = None
         self._writer: asyncio.Task[None] | None = None
         # Topics this socket joined (the gateway's registry holds the reverse map).
         self.topics: set[str] | None = None

@@ -91,5 +91,11 @@ async def online_users(redis: Redis) -> int:
 
 
 async def live_workers(redis: Redis) -> list[str]:
-    workers = await redis.smembers(WORKERS_KEY)
+    workers = texts(await redis.smembers(WORKERS_KEY))
     return [w for w in sorted(workers) if await redis.exists(alive_key(w))]
+
+
+def texts(values: Iterable[bytes | str]) -> list[str]:
+    """Members of a Redis set as text: Voxhub's clients decode replies already, but
+    redis-py's types cannot say so."""
+    return [value if isinstance(value, str) else value.decode() for value in values]
