@@ -72,8 +72,8 @@ def cmd_ai_worker(args: argparse.Namespace) -> None:
     settings = _settings()
     # Before the worker's modules are imported: they declare metrics.
     prepare_worker_process(settings, "AI", args.metrics_port)
+    from app.messenger.ai.worker import default_consumer_name
     from workers.ai.process import run
-    from workers.ai.worker import default_consumer_name
 
     run(settings, args.consumer or default_consumer_name(), args.concurrency)
 

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from app.config import Settings
 from app.errors import ApiError, bad_request, not_found
 from app.messenger import storage
-from app.messenger.ai_jobs import AiJob, job_queue, jobs_for
+from app.messenger.ai.jobs import AiJob, job_queue, jobs_for
 from app.messenger.metrics import ai_jobs_parked, chat_messages
 from app.messenger.storage import Member
 

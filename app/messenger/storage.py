@@ -20,7 +20,7 @@ from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.messenger import ai_answers, ai_job_outbox, chat_members, chats, messages
 from app.db.tables.users import users
-from app.messenger.ai_jobs import ADVICE, AiJob, jobs_for
+from app.messenger.ai.jobs import ADVICE, AiJob, jobs_for
 
 Row = Mapping[str, Any]
 

@@ -24,7 +24,7 @@ async def _open(app: Sanic) -> None:
     app.ctx.messenger = Messenger(app.ctx.db, app.ctx.redis, settings, deliver)
     if settings.embedded and settings.openai_api_key:
         # Nothing outside this process can reach memory:// Redis: answer AI jobs here.
-        from workers.ai.worker import AiWorker
+        from app.messenger.ai.worker import AiWorker
 
         app.ctx.embedded_ai_worker = AiWorker.for_messenger(app.ctx.messenger, settings)
         await app.ctx.embedded_ai_worker.start()

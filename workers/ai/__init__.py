@@ -1,2 +1,2 @@
-"""The AI worker: consumes advice and autoreply jobs from a Redis Stream and answers them
-through any OpenAI-compatible API (`voxhub ai-worker`, or in-process in the embedded default)."""
+"""`voxhub ai-worker`: the process that runs the messenger's AI engine (app/messenger/ai) on its
+own, with its own database pool, Redis and metrics endpoint."""

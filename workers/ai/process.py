@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from app.bus import Hub, create_redis
 from app.config import Settings
 from app.db import connect_database
+from app.messenger.ai.worker import AiWorker
 from app.messenger.service import Deliver, Frame, Messenger
 from app.observability.metrics import mark_process_dead
 from app.ws.delivery import pack, user_channel
-from workers.ai.worker import AiWorker
 
 log = logging.getLogger("voxhub.ai")
 

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from app.messenger.ai_jobs import DEAD_STREAM
-from tests.ai.conftest import AI_MAX_ATTEMPTS, AiWorkerProcess
+from app.messenger.ai.jobs import DEAD_STREAM
 from tests.fixtures.fake_openai import FakeOpenAI
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VoxhubServer
+from tests.messenger.ai.conftest import AI_MAX_ATTEMPTS, AiWorkerProcess
 from tests.messenger.helpers import User, create_chat, frame_of, post, register, socket_for
 from tests.ws.client import WsClient, close_all
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.messenger.ai_jobs import ADVICE, AUTOREPLY, AiJob
+from app.messenger.ai.jobs import ADVICE, AUTOREPLY, AiJob
 
 _INSTRUCTIONS = {
     ADVICE: (

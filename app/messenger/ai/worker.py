@@ -21,12 +21,12 @@ from redis.exceptions import RedisError
 from app.bus.streams import StreamEntry, StreamQueue
 from app.config import Settings
 from app.messenger import storage
-from app.messenger.ai_jobs import ADVICE, AiJob
+from app.messenger.ai.client import AiClient, is_permanent
+from app.messenger.ai.jobs import ADVICE, AiJob
+from app.messenger.ai.prompts import build_prompt
 from app.messenger.metrics import ai_dead_letters, ai_jobs, ai_latency, ai_stream_lag
 from app.messenger.service import Messenger
 from app.messenger.validation import MAX_TEXT
-from workers.ai.client import AiClient, is_permanent
-from workers.ai.prompts import build_prompt
 
 log = logging.getLogger("voxhub.ai")
 

@@ -4,8 +4,8 @@ import pytest
 from openai import APIStatusError, InternalServerError
 
 from app.config import Settings
+from app.messenger.ai.client import AiClient, EmptyAnswer, is_permanent
 from tests.fixtures.fake_openai import FakeOpenAI
-from workers.ai.client import AiClient, EmptyAnswer, is_permanent
 
 
 def _client(fake: FakeOpenAI, api: str, key: str = "test") -> AiClient:

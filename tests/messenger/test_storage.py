@@ -13,7 +13,7 @@ from app.db.migrate import migrate
 from app.db.tables.messenger import ai_answers, messages
 from app.db.tables.users import users
 from app.messenger import storage
-from app.messenger.ai_jobs import ADVICE, AUTOREPLY, AiJob
+from app.messenger.ai.jobs import ADVICE, AUTOREPLY, AiJob
 
 
 @pytest.fixture
