@@ -6,47 +6,31 @@ answers 404 to non-members so that chat ids cannot be probed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
+from sanic.response import HTTPResponse
 
 from app.auth.guards import current_identity
-from app.errors import forbidden
-from app.messenger import schemas, validation
+from app.errors import bad_request, forbidden
+from app.http.bodies import ErrorBody, document, json_body, respond
+from app.messenger.schemas import Advice, AiModeUpdate, Chat, ChatCreate, Message, MessageCreate
 from app.messenger.service import Messenger
+from app.services import services_of
 
 bp = Blueprint("messenger", url_prefix="/api/chats")
 
-_ERRORS = {
-    400: "invalid body or query",
-    401: "missing or invalid token",
-    403: "not a registered user's token",
-    404: "chat not found (or not a member)",
-    503: "AI is not configured",
-}
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
 
 
-def _documented(
-    summary: str, ok: tuple[int, Any], body: Any = None, errors: tuple[int, ...] = (401, 403, 404)
-) -> Callable[[Any], Any]:
-    status, schema = ok
-    responses = [openapi.definitions.Response({"application/json": schema}, status=status)]
-    responses += [
-        openapi.definitions.Response(
-            {"application/json": schemas.Error}, status=code, description=_ERRORS[code]
-        )
-        for code in errors
-    ]
-    return openapi.definition(
-        summary=summary,
-        tag="messenger",
-        body={"application/json": body} if body is not None else None,
-        response=responses,
-        secured={"bearer": []},
-    )
+def _answers(ok: tuple[int, Any], *errors: int) -> dict[int, Any]:
+    """A route's documented answers: its success body, then `{"error"}` for each refusal
+    (400 bad body or query, 401 no token, 403 not a user's token, 404 not a member's chat,
+    503 no AI configured)."""
+    status, shape = ok
+    return {status: shape, **dict.fromkeys(errors, ErrorBody)}
 
 
 def _caller(request: Request) -> int:
@@ -57,94 +41,119 @@ def _caller(request: Request) -> int:
 
 
 def _messenger(request: Request) -> Messenger:
-    return request.app.ctx.messenger
+    return services_of(request.app).get(Messenger)
+
+
+def _query_int(args: Mapping[str, Any], name: str) -> int | None:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise bad_request(f"{name} must be an integer") from None
+    if value < 0:
+        raise bad_request(f"{name} must not be negative")
+    return value
+
+
+def _page(args: Mapping[str, Any]) -> tuple[int | None, int | None, int]:
+    """`after_id`, `before_id` and `limit` (default 50, 1 to 200) from a query string."""
+    limit = _query_int(args, "limit")
+    if limit is None:
+        limit = DEFAULT_PAGE
+    if not 1 <= limit <= MAX_PAGE:
+        raise bad_request(f"limit must be between 1 and {MAX_PAGE}")
+    return _query_int(args, "after_id"), _query_int(args, "before_id"), limit
 
 
 @bp.post("")
-@_documented(
+@document(
     "Create a chat; the caller is a member",
-    (201, schemas.Chat),
-    schemas.ChatCreate,
-    (400, 401, 403),
+    body=ChatCreate,
+    responses=_answers((201, Chat), 400, 401, 403),
+    tag="messenger",
 )
 async def create_chat(request: Request) -> HTTPResponse:
     user_id = _caller(request)
-    body = validation.body_object(request.json)
-    chat = await _messenger(request).create_chat(
-        user_id,
-        validation.chat_title(body.get("title")),
-        validation.member_ids(body.get("member_ids")),
-    )
-    return json(chat, status=201)
+    body = json_body(request, ChatCreate)
+    chat = await _messenger(request).create_chat(user_id, body.title, body.member_ids)
+    return respond(chat, status=201)
 
 
 @bp.get("")
-@_documented("The caller's chats, newest first", (200, [schemas.Chat]), errors=(401, 403))
+@document(
+    "The caller's chats, newest first",
+    responses=_answers((200, list[Chat]), 401, 403),
+    tag="messenger",
+)
 async def list_chats(request: Request) -> HTTPResponse:
-    return json(await _messenger(request).chats(_caller(request)))
+    return respond(list(await _messenger(request).chats(_caller(request))))
 
 
 @bp.get("/<chat_id:int>")
-@_documented("One chat with its members", (200, schemas.Chat))
+@document(
+    "One chat with its members",
+    responses=_answers((200, Chat), 401, 403, 404),
+    tag="messenger",
+)
 async def get_chat(request: Request, chat_id: int) -> HTTPResponse:
-    return json(await _messenger(request).chat(chat_id, _caller(request)))
+    return respond(await _messenger(request).chat(chat_id, _caller(request)))
 
 
 @bp.put("/<chat_id:int>/ai")
-@_documented(
+@document(
     "Set the caller's AI mode in this chat (503 when no AI is configured)",
-    (200, schemas.Chat),
-    schemas.AiModeUpdate,
-    (400, 401, 403, 404, 503),
+    body=AiModeUpdate,
+    responses=_answers((200, Chat), 400, 401, 403, 404, 503),
+    tag="messenger",
 )
 async def set_ai_mode(request: Request, chat_id: int) -> HTTPResponse:
     user_id = _caller(request)
-    mode = validation.ai_mode(validation.body_object(request.json).get("mode"))
-    return json(await _messenger(request).set_ai_mode(chat_id, user_id, mode))
+    mode = json_body(request, AiModeUpdate).mode
+    return respond(await _messenger(request).set_ai_mode(chat_id, user_id, mode))
 
 
 @bp.post("/<chat_id:int>/messages")
-@_documented(
+@document(
     "Send a message (a repeated client_msg_id returns the first message)",
-    (201, schemas.Message),
-    schemas.MessageCreate,
-    (400, 401, 403, 404),
+    body=MessageCreate,
+    responses=_answers((201, Message), 400, 401, 403, 404),
+    tag="messenger",
 )
 async def post_message(request: Request, chat_id: int) -> HTTPResponse:
     user_id = _caller(request)
-    body = validation.body_object(request.json)
+    body = json_body(request, MessageCreate)
     message, created = await _messenger(request).post_message(
-        chat_id,
-        user_id,
-        validation.message_text(body.get("text")),
-        validation.client_msg_id(body.get("client_msg_id")),
-        source="rest",
+        chat_id, user_id, body.text, body.client_msg_id, source="rest"
     )
     # A retry gets the first answer again, as if the first response had reached it.
     headers = {} if created else {"Idempotent-Replayed": "true"}
-    return json(message, status=201, headers=headers)
+    return respond(message, status=201, headers=headers)
 
 
 @bp.get("/<chat_id:int>/messages")
-@openapi.parameter("after_id", int, description="only messages after this id (backfill)")
-@openapi.parameter("before_id", int, description="only messages before this id (history)")
-@openapi.parameter("limit", int, description="page size, 1 to 200 (default 50)")
-@_documented("Messages, oldest first", (200, [schemas.Message]), errors=(400, 401, 403, 404))
+@document(
+    "Messages, oldest first",
+    query=[("after_id", int), ("before_id", int), ("limit", int)],
+    responses=_answers((200, list[Message]), 400, 401, 403, 404),
+    tag="messenger",
+)
 async def list_messages(request: Request, chat_id: int) -> HTTPResponse:
     user_id = _caller(request)
-    after_id, before_id, limit = validation.page_args(request.args)
-    return json(await _messenger(request).messages(chat_id, user_id, after_id, before_id, limit))
+    after_id, before_id, limit = _page(request.args)
+    page = await _messenger(request).messages(chat_id, user_id, after_id, before_id, limit)
+    return respond(list(page))
 
 
 @bp.get("/<chat_id:int>/advice")
-@openapi.parameter("after_id", int, description="only advice after this id")
-@openapi.parameter("limit", int, description="page size, 1 to 200 (default 50)")
-@_documented(
+@document(
     "The caller's AI advice in this chat, oldest first",
-    (200, [schemas.Advice]),
-    errors=(400, 401, 403, 404),
+    query=[("after_id", int), ("limit", int)],
+    responses=_answers((200, list[Advice]), 400, 401, 403, 404),
+    tag="messenger",
 )
 async def list_advice(request: Request, chat_id: int) -> HTTPResponse:
     user_id = _caller(request)
-    after_id, _before_id, limit = validation.page_args(request.args)
-    return json(await _messenger(request).advice(chat_id, user_id, after_id, limit))
+    after_id, _before_id, limit = _page(request.args)
+    return respond(list(await _messenger(request).advice(chat_id, user_id, after_id, limit)))

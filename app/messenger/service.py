@@ -1,4 +1,4 @@
-"""The messenger's rules, one object used by REST routes, WebSocket handlers and the AI worker.
+"""The messenger's rules, one object used by REST routes, the `chat.send` handler and the AI engine.
 
 Order of every send: persist, then deliver, then enqueue AI jobs. A message is acknowledged
 only once it is in the database, so a client that reconnects and asks for `after_id` never
@@ -7,29 +7,31 @@ failures (Redis down) never undo or fail a stored message: live delivery is skip
 catch up with `after_id`). AI jobs are written to the `ai_job_outbox` table in the message's
 own transaction and leave it once on the Redis Stream, so neither a Redis outage nor an API
 worker dying right after the commit loses one.
+
+Frames reach users through `deliver`: the gateway's `send_to_users` in an API worker,
+`app.ws.delivery.send_to_users` over the worker's hub in the AI worker process.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
 
 from databases import Database
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.config import Settings
-from app.errors import ApiError, bad_request, not_found
+from app.errors import DomainError, bad_request, not_found
 from app.messenger import storage
 from app.messenger.ai.jobs import AiJob, job_queue, jobs_for
 from app.messenger.metrics import ai_jobs_parked, chat_messages
-from app.messenger.storage import Member
+from app.messenger.schemas import Advice, Chat, ChatMember, Message
+from app.ws.protocol import Frame
 
 log = logging.getLogger("voxhub.messenger")
 
-Frame = dict[str, Any]
-Deliver = Callable[[Sequence[str], Frame], Awaitable[None]]
+Deliver = Callable[[Iterable[str], Frame], Awaitable[None]]
 """Sends one frame to every socket of the given users, on whichever worker holds them."""
 
 
@@ -48,7 +50,7 @@ class Messenger:
 
     async def create_chat(
         self, creator_id: int, title: str | None, member_ids: Iterable[int]
-    ) -> dict[str, Any]:
+    ) -> Chat:
         wanted = set(member_ids) | {creator_id}
         unknown = sorted(wanted - await storage.existing_user_ids(self.db, wanted))
         if unknown:
@@ -56,27 +58,27 @@ class Messenger:
         chat_id = await storage.create_chat(self.db, title, creator_id, wanted)
         return await self.chat(chat_id, creator_id)
 
-    async def require_member(self, chat_id: int, user_id: int) -> Member:
+    async def require_member(self, chat_id: int, user_id: int) -> ChatMember:
         """Non-members learn nothing, not even that the chat exists: 404 as for a missing one."""
         member = await storage.membership(self.db, chat_id, user_id)
         if member is None:
             raise not_found("chat not found")
         return member
 
-    async def chat(self, chat_id: int, user_id: int) -> dict[str, Any]:
+    async def chat(self, chat_id: int, user_id: int) -> Chat:
         await self.require_member(chat_id, user_id)
-        found = await storage.chats_json(self.db, [chat_id])
+        found = await storage.chats_by_id(self.db, [chat_id])
         if not found:
             raise not_found("chat not found")
         return found[0]
 
-    async def chats(self, user_id: int) -> list[dict[str, Any]]:
-        return await storage.chats_json(self.db, await storage.chat_ids_of_user(self.db, user_id))
+    async def chats(self, user_id: int) -> list[Chat]:
+        return await storage.chats_by_id(self.db, await storage.chat_ids_of_user(self.db, user_id))
 
-    async def set_ai_mode(self, chat_id: int, user_id: int, mode: str) -> dict[str, Any]:
+    async def set_ai_mode(self, chat_id: int, user_id: int, mode: str) -> Chat:
         await self.require_member(chat_id, user_id)
         if mode != "off" and not self.ai_configured:
-            raise ApiError(503, "AI is not configured")
+            raise DomainError(503, "AI is not configured")
         await storage.set_ai_mode(self.db, chat_id, user_id, mode)
         return await self.chat(chat_id, user_id)
 
@@ -84,7 +86,7 @@ class Messenger:
 
     async def post_message(
         self, chat_id: int, sender_id: int, text: str, client_msg_id: str | None, source: str
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Message, bool]:
         """The stored message and whether it is new (False: a repeated `client_msg_id`)."""
         await self.require_member(chat_id, sender_id)
         members = await storage.members_of(self.db, chat_id)
@@ -92,13 +94,13 @@ class Messenger:
             self.db, chat_id, sender_id, text, client_msg_id, self._ai_members(members)
         )
         if not created:
-            if message["chat_id"] != chat_id:
-                raise ApiError(409, "client_msg_id was already used in another chat")
+            if message.chat_id != chat_id:
+                raise DomainError(409, "client_msg_id was already used in another chat")
             return message, False
         await self.announce(message, source, members)
         return message, True
 
-    async def post_ai_reply(self, job: AiJob, text: str) -> dict[str, Any] | None:
+    async def post_ai_reply(self, job: AiJob, text: str) -> Message | None:
         """The autoreply written as `job`'s member, announced; None if already answered."""
         members = await storage.members_of(self.db, job.chat_id)
         reply = await storage.store_autoreply(self.db, job, text, self._ai_members(members))
@@ -106,15 +108,23 @@ class Messenger:
             await self.announce(reply, "ai", members)
         return reply
 
-    def _ai_members(self, members: list[Member]) -> list[Member]:
+    async def post_ai_advice(self, job: AiJob, text: str) -> Advice | None:
+        """The advice for `job`'s member, sent to them alone; None if already answered."""
+        advice = await storage.store_advice(self.db, job, text)
+        if advice is not None:
+            await self.send([job.user_id], {"type": "ai.advice", "payload": advice.model_dump()})
+        return advice
+
+    def _ai_members(self, members: list[ChatMember]) -> list[ChatMember]:
         """Members whose AI mode calls for jobs; none while AI is not configured."""
         return members if self.ai_configured else []
 
-    async def announce(self, message: dict[str, Any], source: str, members: list[Member]) -> None:
+    async def announce(self, message: Message, source: str, members: list[ChatMember]) -> None:
         """Deliver a stored message to every member, then queue the AI jobs it parked."""
         chat_messages.labels(source).inc()
         await self.send(
-            [member.user_id for member in members], {"type": "chat.message", "payload": message}
+            [member.user_id for member in members],
+            {"type": "chat.message", "payload": message.model_dump()},
         )
         for job in jobs_for(message, self._ai_members(members)):
             try:
@@ -146,12 +156,12 @@ class Messenger:
 
     async def messages(
         self, chat_id: int, user_id: int, after_id: int | None, before_id: int | None, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[Message]:
         await self.require_member(chat_id, user_id)
         return await storage.message_page(self.db, chat_id, after_id, before_id, limit)
 
     async def advice(
         self, chat_id: int, user_id: int, after_id: int | None, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[Advice]:
         await self.require_member(chat_id, user_id)
         return await storage.advice_page(self.db, chat_id, user_id, after_id, limit)

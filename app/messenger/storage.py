@@ -1,4 +1,4 @@
-"""Messenger queries (SQLAlchemy Core through `databases`), returning JSON-ready dicts.
+"""Messenger queries (SQLAlchemy Core through `databases`), returning the domain's models.
 
 Both API workers and AI workers use these; nothing here knows about HTTP or WebSockets.
 Timestamps are written explicitly (`utcnow()`) because `databases` applies no Python-side
@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 
 from app.db.errors import is_unique_violation
 from app.db.sql import insert_ignoring_conflicts
@@ -21,39 +22,46 @@ from app.db.tables.base import isoformat, utcnow
 from app.db.tables.messenger import ai_answers, ai_job_outbox, chat_members, chats, messages
 from app.db.tables.users import users
 from app.messenger.ai.jobs import ADVICE, AiJob, jobs_for
+from app.messenger.schemas import Advice, Chat, ChatMember, Message
 
-Row = Mapping[str, Any]
+Row = Record | Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
-    user_id: int
-    ai_mode: str
+class TranscriptLine:
+    """One message as the AI reads it: who wrote it (a name when the user has one)."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "ai_mode": self.ai_mode}
-
-
-def message_json(row: Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "chat_id": row["chat_id"],
-        "sender_id": row["sender_id"],
-        "text": row["text"],
-        "ai_generated": bool(row["ai_generated"]),
-        "client_msg_id": row["client_msg_id"],
-        "created_at": isoformat(row["created_at"]),
-    }
+    id: int
+    sender_id: int
+    author: str | None
+    text: str
 
 
-def advice_json(row: Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "chat_id": row["chat_id"],
-        "message_id": row["source_message_id"],
-        "text": row["text"],
-        "created_at": isoformat(row["created_at"]),
-    }
+def message_of(row: Row) -> Message:
+    # Rows come from the database: their types hold, no validation needed.
+    return Message.model_construct(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        sender_id=row["sender_id"],
+        text=row["text"],
+        ai_generated=bool(row["ai_generated"]),
+        client_msg_id=row["client_msg_id"],
+        created_at=isoformat(row["created_at"]),
+    )
+
+
+def advice_of(row: Row) -> Advice:
+    return Advice.model_construct(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        message_id=row["source_message_id"],
+        text=row["text"],
+        created_at=isoformat(row["created_at"]),
+    )
+
+
+def member_of(row: Row) -> ChatMember:
+    return ChatMember.model_construct(user_id=row["user_id"], ai_mode=row["ai_mode"])
 
 
 # -- users and chats ---------------------------------------------------------------------------
@@ -85,25 +93,25 @@ async def create_chat(
     return chat_id
 
 
-async def members_of(db: Database, chat_id: int) -> list[Member]:
+async def members_of(db: Database, chat_id: int) -> list[ChatMember]:
     rows = await db.fetch_all(
         sa.select(chat_members.c.user_id, chat_members.c.ai_mode)
         .where(chat_members.c.chat_id == chat_id)
         .order_by(chat_members.c.user_id)
     )
-    return [Member(row["user_id"], row["ai_mode"]) for row in rows]
+    return [member_of(row) for row in rows]
 
 
-async def membership(db: Database, chat_id: int, user_id: int) -> Member | None:
+async def membership(db: Database, chat_id: int, user_id: int) -> ChatMember | None:
     row = await db.fetch_one(
         sa.select(chat_members.c.user_id, chat_members.c.ai_mode).where(
             chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id
         )
     )
-    return Member(row["user_id"], row["ai_mode"]) if row else None
+    return member_of(row) if row else None
 
 
-async def chats_json(db: Database, chat_ids: list[int]) -> list[dict[str, Any]]:
+async def chats_by_id(db: Database, chat_ids: list[int]) -> list[Chat]:
     """Chats with their members in two queries, in the order of `chat_ids`."""
     if not chat_ids:
         return []
@@ -113,18 +121,16 @@ async def chats_json(db: Database, chat_ids: list[int]) -> list[dict[str, Any]]:
         .where(chat_members.c.chat_id.in_(chat_ids))
         .order_by(chat_members.c.user_id)
     )
-    members: dict[int, list[dict[str, Any]]] = {}
+    members: dict[int, list[ChatMember]] = {}
     for row in member_rows:
-        members.setdefault(row["chat_id"], []).append(
-            Member(row["user_id"], row["ai_mode"]).to_json()
-        )
+        members.setdefault(row["chat_id"], []).append(member_of(row))
     by_id = {
-        row["id"]: {
-            "id": row["id"],
-            "title": row["title"],
-            "members": members.get(row["id"], []),
-            "created_at": isoformat(row["created_at"]),
-        }
+        row["id"]: Chat.model_construct(
+            id=row["id"],
+            title=row["title"],
+            members=members.get(row["id"], []),
+            created_at=isoformat(row["created_at"]),
+        )
         for row in chat_rows
     }
     return [by_id[chat_id] for chat_id in chat_ids if chat_id in by_id]
@@ -150,20 +156,13 @@ async def set_ai_mode(db: Database, chat_id: int, user_id: int, mode: str) -> No
 # -- messages ----------------------------------------------------------------------------------
 
 
-async def message_by_client_id(
-    db: Database, sender_id: int, client_msg_id: str
-) -> dict[str, Any] | None:
+async def message_by_client_id(db: Database, sender_id: int, client_msg_id: str) -> Message | None:
     row = await db.fetch_one(
         sa.select(messages).where(
             messages.c.sender_id == sender_id, messages.c.client_msg_id == client_msg_id
         )
     )
-    return message_json(row) if row else None
-
-
-async def message_by_id(db: Database, message_id: int) -> dict[str, Any] | None:
-    row = await db.fetch_one(sa.select(messages).where(messages.c.id == message_id))
-    return message_json(row) if row else None
+    return message_of(row) if row else None
 
 
 async def insert_message(
@@ -174,8 +173,8 @@ async def insert_message(
     *,
     ai_generated: bool = False,
     client_msg_id: str | None = None,
-    ai_members: Sequence[Member] = (),
-) -> dict[str, Any]:
+    ai_members: Sequence[ChatMember] = (),
+) -> Message:
     """Insert a message and park the AI jobs it calls for among `ai_members`, atomically:
     a worker dying after the commit leaves the jobs in the outbox, never lost."""
     values = {
@@ -188,7 +187,7 @@ async def insert_message(
     }
     async with db.transaction():
         message_id = await db.execute(messages.insert().values(**values))
-        message = message_json({"id": message_id, **values})
+        message = message_of({"id": message_id, **values})
         for job in jobs_for(message, ai_members):
             await park_ai_job(db, job)
     return message
@@ -200,8 +199,8 @@ async def insert_message_once(
     sender_id: int,
     text: str,
     client_msg_id: str | None,
-    ai_members: Sequence[Member] = (),
-) -> tuple[dict[str, Any], bool]:
+    ai_members: Sequence[ChatMember] = (),
+) -> tuple[Message, bool]:
     """The sender's message for `client_msg_id`, inserting it only if it is new.
 
     The unique constraint decides races between two sends of the same id (two sockets, a
@@ -229,7 +228,7 @@ async def insert_message_once(
 
 async def message_page(
     db: Database, chat_id: int, after_id: int | None, before_id: int | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[Message]:
     """Oldest first. With `after_id` the page starts right after it (reconnect backfill);
     otherwise it is the newest `limit` messages before `before_id` (scrolling back)."""
     query = sa.select(messages).where(messages.c.chat_id == chat_id)
@@ -239,24 +238,32 @@ async def message_page(
         query = query.where(messages.c.id < before_id)
     if after_id is not None:
         rows = await db.fetch_all(query.order_by(messages.c.id).limit(limit))
-        return [message_json(row) for row in rows]
+        return [message_of(row) for row in rows]
     rows = await db.fetch_all(query.order_by(messages.c.id.desc()).limit(limit))
-    return [message_json(row) for row in reversed(rows)]
+    return [message_of(row) for row in reversed(rows)]
 
 
 async def transcript_before(
     db: Database, chat_id: int, up_to_id: int, limit: int
-) -> list[dict[str, Any]]:
+) -> list[TranscriptLine]:
     """The last `limit` messages up to and including `up_to_id`, with author names."""
     rows = await db.fetch_all(
-        sa.select(messages, users.c.username, users.c.first_name)
+        sa.select(
+            messages.c.id,
+            messages.c.sender_id,
+            messages.c.text,
+            users.c.username,
+            users.c.first_name,
+        )
         .select_from(messages.outerjoin(users, users.c.id == messages.c.sender_id))
         .where(messages.c.chat_id == chat_id, messages.c.id <= up_to_id)
         .order_by(messages.c.id.desc())
         .limit(limit)
     )
     return [
-        {**message_json(row), "author": row["first_name"] or row["username"] or None}
+        TranscriptLine(
+            row["id"], row["sender_id"], row["first_name"] or row["username"] or None, row["text"]
+        )
         for row in reversed(rows)
     ]
 
@@ -288,7 +295,7 @@ def _answer_values(job: AiJob, text: str, reply_message_id: int | None = None) -
     }
 
 
-async def store_advice(db: Database, job: AiJob, text: str) -> dict[str, Any] | None:
+async def store_advice(db: Database, job: AiJob, text: str) -> Advice | None:
     """The stored advice, or None when this job was already answered."""
     values = _answer_values(job, text)
     try:
@@ -297,12 +304,12 @@ async def store_advice(db: Database, job: AiJob, text: str) -> dict[str, Any] | 
         if is_unique_violation(exc):
             return None
         raise
-    return advice_json({"id": advice_id, **values})
+    return advice_of({"id": advice_id, **values})
 
 
 async def store_autoreply(
-    db: Database, job: AiJob, text: str, ai_members: Sequence[Member] = ()
-) -> dict[str, Any] | None:
+    db: Database, job: AiJob, text: str, ai_members: Sequence[ChatMember] = ()
+) -> Message | None:
     """The reply message written as the member, or None when this job was already answered.
 
     The message and its job key commit together: a losing racer leaves no orphan message.
@@ -312,7 +319,7 @@ async def store_autoreply(
             message = await insert_message(
                 db, job.chat_id, job.user_id, text, ai_generated=True, ai_members=ai_members
             )
-            await db.execute(ai_answers.insert().values(**_answer_values(job, text, message["id"])))
+            await db.execute(ai_answers.insert().values(**_answer_values(job, text, message.id)))
     except Exception as exc:
         if is_unique_violation(exc):
             return None
@@ -322,7 +329,7 @@ async def store_autoreply(
 
 async def advice_page(
     db: Database, chat_id: int, user_id: int, after_id: int | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[Advice]:
     query = sa.select(ai_answers).where(
         ai_answers.c.chat_id == chat_id,
         ai_answers.c.user_id == user_id,
@@ -331,7 +338,7 @@ async def advice_page(
     if after_id is not None:
         query = query.where(ai_answers.c.id > after_id)
     rows = await db.fetch_all(query.order_by(ai_answers.c.id).limit(limit))
-    return [advice_json(row) for row in rows]
+    return [advice_of(row) for row in rows]
 
 
 async def park_ai_job(db: Database, job: AiJob) -> None:

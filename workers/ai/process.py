@@ -1,7 +1,8 @@
-"""`voxhub ai-worker`: the AI worker as its own process, with its own pool, Redis and metrics.
+"""`voxhub ai-worker`: the messenger's AI engine in its own process, with its own pool, Redis
+and metrics (the metrics endpoint is opened by `app.observability.standalone` before this runs).
 
-It has no Sanic app: results reach users by publishing on the gateway's per-user channels
-(`app.ws.delivery`'s channel names and framing), which the worker holding their sockets reads.
+It has no Sanic app and no sockets: results reach users through `app.ws.delivery`, which
+publishes on the per-user channels the API worker holding their sockets reads.
 """
 
 from __future__ import annotations
@@ -10,25 +11,17 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Sequence
+from functools import partial
 
 from app.bus import Hub, create_redis
 from app.config import Settings
 from app.db import connect_database
 from app.messenger.ai.worker import AiWorker
-from app.messenger.service import Deliver, Frame, Messenger
+from app.messenger.service import Messenger
 from app.observability.metrics import mark_process_dead
-from app.ws.delivery import pack, user_channel
+from app.ws.delivery import send_to_users
 
 log = logging.getLogger("voxhub.ai")
-
-
-def publisher(hub: Hub) -> Deliver:
-    async def deliver(user_ids: Sequence[str], frame: Frame) -> None:
-        payload = pack(frame)
-        await asyncio.gather(*(hub.publish(user_channel(uid), payload) for uid in set(user_ids)))
-
-    return deliver
 
 
 async def serve(settings: Settings, consumer: str, concurrency: int) -> None:
@@ -43,14 +36,14 @@ async def serve(settings: Settings, consumer: str, concurrency: int) -> None:
         return
     db = await connect_database(settings)
     redis = create_redis(settings)
-    messenger = Messenger(db, redis, settings, publisher(Hub(redis)))
-    worker = AiWorker.for_messenger(messenger, settings, consumer=consumer, concurrency=concurrency)
-    await worker.start()
+    messenger = Messenger(db, redis, settings, partial(send_to_users, Hub(redis)))
+    engine = AiWorker.for_messenger(messenger, consumer=consumer, concurrency=concurrency)
+    await engine.start()
     try:
         await stopping.wait()
     finally:
         log.info("AI worker %s stopping", consumer)
-        await worker.stop()
+        await engine.stop()
         await redis.aclose()
         await db.disconnect()
         mark_process_dead(os.getpid())

@@ -6,13 +6,13 @@ unique key of its answer in `ai_answers`, which is what makes a reclaimed job ha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
 from app.bus.streams import StreamQueue
+from app.messenger.schemas import ChatMember, Message
 
 JOBS_STREAM = "voxhub:ai:jobs"
 DEAD_STREAM = "voxhub:ai:dead"
@@ -60,23 +60,15 @@ class AiJob:
         return job
 
 
-class AiMember(Protocol):
-    user_id: int
-    ai_mode: str
-
-
-def jobs_for(message: Mapping[str, Any], members: Iterable[AiMember]) -> list[AiJob]:
+def jobs_for(message: Message, members: Iterable[ChatMember]) -> list[AiJob]:
     """The AI jobs a stored message calls for: one per other member with AI on.
 
     AI-written messages may be advised on, never auto-answered: two autoreplying members
     would otherwise talk to each other forever.
     """
     return [
-        AiJob(member.ai_mode, message["chat_id"], message["id"], member.user_id)
+        AiJob(member.ai_mode, message.chat_id, message.id, member.user_id)
         for member in members
-        if member.user_id != message["sender_id"]
-        and (
-            member.ai_mode == ADVICE
-            or (member.ai_mode == AUTOREPLY and not message["ai_generated"])
-        )
+        if member.user_id != message.sender_id
+        and (member.ai_mode == ADVICE or (member.ai_mode == AUTOREPLY and not message.ai_generated))
     ]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.messenger.ai.jobs import ADVICE, AUTOREPLY, AiJob
+from app.messenger.storage import TranscriptLine
 
 _INSTRUCTIONS = {
     ADVICE: (
@@ -20,13 +19,13 @@ _INSTRUCTIONS = {
 }
 
 
-def _speaker(message: dict[str, Any], member_id: int) -> str:
-    if message["sender_id"] == member_id:
+def _speaker(line: TranscriptLine, member_id: int) -> str:
+    if line.sender_id == member_id:
         return "you"
-    return message.get("author") or f"user {message['sender_id']}"
+    return line.author or f"user {line.sender_id}"
 
 
-def build_prompt(job: AiJob, transcript: list[dict[str, Any]]) -> tuple[str, str]:
+def build_prompt(job: AiJob, transcript: list[TranscriptLine]) -> tuple[str, str]:
     """(instructions, input) for one job; the transcript ends with the job's message."""
-    lines = [f"{_speaker(message, job.user_id)}: {message['text']}" for message in transcript]
+    lines = [f"{_speaker(line, job.user_id)}: {line.text}" for line in transcript]
     return _INSTRUCTIONS[job.kind], "Conversation so far:\n" + "\n".join(lines)

@@ -15,18 +15,18 @@ import os
 import socket
 import time
 from contextlib import suppress
+from functools import partial
 
 from redis.exceptions import RedisError
 
 from app.bus.streams import StreamEntry, StreamQueue
-from app.config import Settings
 from app.messenger import storage
 from app.messenger.ai.client import AiClient, is_permanent
 from app.messenger.ai.jobs import ADVICE, AiJob
 from app.messenger.ai.prompts import build_prompt
 from app.messenger.metrics import ai_dead_letters, ai_jobs, ai_latency, ai_stream_lag
+from app.messenger.schemas import MAX_TEXT, Advice, Message
 from app.messenger.service import Messenger
-from app.messenger.validation import MAX_TEXT
 
 log = logging.getLogger("voxhub.ai")
 
@@ -38,6 +38,7 @@ OUTBOX_GRACE = 5.0
 
 
 def default_consumer_name() -> str:
+    """This process's name in the consumer group, unless `--consumer` gives one."""
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
@@ -46,18 +47,15 @@ def _describe(exc: BaseException) -> str:
 
 
 class AiWorker:
+    """One process's AI engine: a consumer in the jobs' group, answering up to `concurrency`
+    jobs at once, and the sweep that moves parked jobs from the database onto the stream."""
+
     def __init__(
-        self,
-        messenger: Messenger,
-        ai: AiClient,
-        settings: Settings,
-        *,
-        consumer: str,
-        concurrency: int = 4,
+        self, messenger: Messenger, ai: AiClient, *, consumer: str, concurrency: int = 4
     ) -> None:
         self.messenger = messenger
         self.ai = ai
-        self.settings = settings
+        self.settings = messenger.settings
         self.consumer = consumer
         self.concurrency = concurrency
         self.queue: StreamQueue = messenger.jobs
@@ -66,9 +64,16 @@ class AiWorker:
         self._stopping = asyncio.Event()
 
     @classmethod
-    def for_messenger(cls, messenger: Messenger, settings: Settings, **options: object) -> AiWorker:
-        options.setdefault("consumer", default_consumer_name())
-        return cls(messenger, AiClient(settings), settings, **options)  # type: ignore[arg-type]
+    def for_messenger(
+        cls, messenger: Messenger, *, consumer: str | None = None, concurrency: int = 4
+    ) -> AiWorker:
+        """The engine with a model client from the messenger's settings."""
+        return cls(
+            messenger,
+            AiClient(messenger.settings),
+            consumer=consumer or default_consumer_name(),
+            concurrency=concurrency,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -138,7 +143,10 @@ class AiWorker:
             if entry.id not in self._inflight:
                 task = asyncio.create_task(self._handle(entry))
                 self._inflight[entry.id] = task
-                task.add_done_callback(lambda _t, entry_id=entry.id: self._inflight.pop(entry_id))
+                task.add_done_callback(partial(self._done, entry.id))
+
+    def _done(self, entry_id: str, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(entry_id)
 
     async def _renew_leases(self) -> None:
         """Keep jobs this worker is still answering from looking abandoned to the others."""
@@ -208,29 +216,14 @@ class AiWorker:
         transcript = await storage.transcript_before(
             db, job.chat_id, job.message_id, self.settings.ai_context_messages
         )
-        if not transcript or transcript[-1]["id"] != job.message_id:
+        if not transcript or transcript[-1].id != job.message_id:
             return "skipped"  # the message is gone
         started = time.perf_counter()
         text = (await self.ai.complete(*build_prompt(job, transcript)))[:MAX_TEXT]
         ai_latency.observe(time.perf_counter() - started)
+        stored: Advice | Message | None
         if job.kind == ADVICE:
-            advice = await storage.store_advice(db, job, text)
-            if advice is None:
-                return "duplicate"
-            await self.messenger.send(
-                [job.user_id],
-                {
-                    "type": "ai.advice",
-                    "payload": {
-                        "id": advice["id"],
-                        "chat_id": job.chat_id,
-                        "message_id": job.message_id,
-                        "text": text,
-                        "created_at": advice["created_at"],
-                    },
-                },
-            )
+            stored = await self.messenger.post_ai_advice(job, text)
         else:
-            if await self.messenger.post_ai_reply(job, text) is None:
-                return "duplicate"
-        return "answered"
+            stored = await self.messenger.post_ai_reply(job, text)
+        return "duplicate" if stored is None else "answered"
