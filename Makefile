@@ -1,4 +1,4 @@
-# `make run` and `make test` work on a fresh machine: they create .venv and install what they
+# `make run`, `make test` and `make lint` work on a fresh machine: they create .venv and install what they
 # need (Python packages; redis-server, PostgreSQL and nginx from Debian's packages for tests).
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -42,9 +42,12 @@ system-deps:
 test: install system-deps
 	$(BIN)/python -m pytest -q
 
+# Style, the layers (import-linter contracts in pyproject.toml) and the types (mypy).
 lint: install
 	$(BIN)/ruff check app workers tests bench
 	$(BIN)/ruff format --check app workers tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install system-deps
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -37,8 +37,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
+    from app.compat.sanic_lean_ws import LeanWebSocketProtocol
     from app.factory import create_app
-    from app.ws.lean import LeanWebSocketProtocol
 
     loader = AppLoader(factory=create_app)
     app = loader.load()

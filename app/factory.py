@@ -1,47 +1,49 @@
-"""The app factory: one Sanic app per worker process, built from `Settings`.
+"""The app factory: one Sanic app and one `Services` per worker process, built from `Settings`.
 
 Sanic's worker manager spawns each worker and calls the factory there, so nothing here may
-depend on state from the parent process except the environment. Domains plug in through a
-`register(app)` function in their package; the list below is the whole map of the service.
+depend on state from the parent process except the environment. A domain plugs in through
+its package's `register(app, services)` (the `Domain` contract below): it builds its service,
+adds it to `services`, and registers its routes, socket message types and listeners. The list
+below is the whole map of the service.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import socket
-import time
-import uuid
+import inspect
+from typing import Protocol, cast
 
 from sanic import Sanic
 from sanic_ext import Extend
 from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
-from app.auth.guards import authenticate
-from app.bus import Hub, create_redis
+from app import ws
+from app.auth import guards
 from app.config import Settings
-from app.db import connect_database
-from app.errors import install_error_handler
+from app.http.errors import install_error_handler
 from app.observability.logs import configure_logging
-from app.observability.metrics import mark_process_dead
 from app.observability.middleware import install_observability
 from app.observability.routes import bp as observability_bp
+from app.services import Services
 
 APP_NAME = "voxhub"
 
-# Each entry is a package exposing `register(app)`: its blueprint, WebSocket handlers and
-# listeners. Order matters only where a domain uses another's hooks (the gateway first).
+# Each entry is a package whose `register(app, services)` plugs the domain in.
 DOMAINS: tuple[str, ...] = (
-    "app.ws",
     "app.match",
     "app.roulette",
     "app.health",
-    "app.auth",
     "app.accounts",
     "app.messenger",
     "app.media",
 )
+
+
+class Domain(Protocol):
+    """What a domain package offers the factory."""
+
+    def register(self, app: Sanic, services: Services) -> None: ...
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -49,18 +51,45 @@ def create_app(settings: Settings | None = None) -> Sanic:
     configure_logging(settings.log_level, settings.log_format)
     app = Sanic(APP_NAME)
     _configure(app, settings)
-    app.ctx.settings = settings
-    app.ctx.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    app.ctx.started_monotonic = time.monotonic()
+    services = Services.build(settings)
+    app.ctx.services = services
 
     install_error_handler(app)
-    install_observability(app)
-    app.register_middleware(authenticate, "request", priority=90)
+    install_observability(app, settings)
+    # TEMPORARY bridge while domains move onto Services (removed before this work lands).
+    if hasattr(guards, "authenticator"):
+        app.register_middleware(guards.authenticator(settings.jwt_secret), "request", priority=90)
+    else:
+        app.register_middleware(guards.authenticate, "request", priority=90)
+    for name, value in (
+        ("settings", settings),
+        ("worker_id", services.worker_id),
+        ("started_monotonic", services.started_monotonic),
+        ("db", services.db),
+        ("redis", services.redis),
+        ("hub", services.hub),
+        ("gateway", services.gateway),
+        ("ws_router", services.router),
+        ("rate_limiter", services.limiter),
+    ):
+        setattr(app.ctx, name, value)
     app.blueprint(observability_bp)
-    app.register_listener(_open_connections, "before_server_start", priority=100)
-    app.register_listener(_close_connections, "after_server_stop", priority=-100)
-    for domain in DOMAINS:
-        importlib.import_module(domain).register(app)
+
+    async def open_connections(_: Sanic) -> None:
+        await services.start()
+
+    async def close_connections(_: Sanic) -> None:
+        await services.close()
+
+    app.register_listener(open_connections, "before_server_start", priority=100)
+    app.register_listener(close_connections, "after_server_stop", priority=-100)
+    ws.install(app, services.gateway, settings)
+    for name in DOMAINS:
+        module = importlib.import_module(name)
+        if len(inspect.signature(module.register).parameters) == 1:  # TEMPORARY bridge
+            module.register(app)
+        else:
+            cast(Domain, module).register(app, services)
     return app
 
 
@@ -95,18 +124,3 @@ def _configure(app: Sanic, settings: Settings) -> None:
         "random voice chat. Authenticate with `Authorization: Bearer <jwt>`.",
     )
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
-
-
-async def _open_connections(app: Sanic) -> None:
-    settings: Settings = app.ctx.settings
-    app.ctx.db = await connect_database(settings)
-    app.ctx.redis = create_redis(settings)
-    app.ctx.hub = Hub(app.ctx.redis)
-    await app.ctx.hub.start()
-
-
-async def _close_connections(app: Sanic) -> None:
-    await app.ctx.hub.close()
-    await app.ctx.redis.aclose()
-    await app.ctx.db.disconnect()
-    mark_process_dead(os.getpid())

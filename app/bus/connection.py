@@ -7,17 +7,19 @@ path serves both modes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from app.config import Settings
 
-_memory_server = None
+_memory_server: Any = None
 
 
-def memory_server():  # -> fakeredis.FakeServer
-    """The process-wide in-memory server (created on first use)."""
+def memory_server() -> Any:
+    """The process-wide in-memory server (a `fakeredis.FakeServer`, created on first use)."""
     global _memory_server
     if _memory_server is None:
         import fakeredis

@@ -51,7 +51,8 @@ def _storage(settings: Settings, redis: Redis) -> Storage:
         f"async+{url}",
         implementation="redispy",
         key_prefix="voxhub:limits",
-        connection_pool=redis.connection_pool,
+        # limits types its storage options as scalars; redis-py takes the pool object.
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # see above
     )
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.typing import EncodableT, FieldT, StreamIdT
 
 # Approximate cap of a stream: acknowledged entries are history, not work, and must not grow
 # Redis without bound. It is far above any backlog a healthy deployment holds.
@@ -48,12 +50,15 @@ class StreamQueue:
                 raise
 
     async def add(self, fields: Mapping[str, str]) -> str:
-        return await self.redis.xadd(
-            self.stream, dict(fields), maxlen=STREAM_MAXLEN, approximate=True
+        record: dict[FieldT, EncodableT] = {name: value for name, value in fields.items()}
+        entry_id: Any = await self.redis.xadd(
+            self.stream, record, maxlen=STREAM_MAXLEN, approximate=True
         )
+        return str(entry_id)
 
     async def read_new(self, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
-        reply = await self.redis.xreadgroup(
+        # Replies are decoded text (decode_responses), which redis-py's types cannot express.
+        reply: Any = await self.redis.xreadgroup(
             self.group, consumer, {self.stream: ">"}, count=count, block=block_ms
         )
         return [
@@ -64,7 +69,7 @@ class StreamQueue:
 
     async def claim_stale(self, consumer: str, min_idle: float, count: int) -> list[StreamEntry]:
         """Take over entries left pending by consumers that stopped working on them."""
-        _cursor, claimed, _deleted = await self.redis.xautoclaim(
+        answer: Any = await self.redis.xautoclaim(
             self.stream,
             self.group,
             consumer,
@@ -72,6 +77,7 @@ class StreamQueue:
             start_id="0-0",
             count=count,
         )
+        _cursor, claimed, _deleted = answer
         entries = []
         for entry_id, fields in claimed:
             if fields is None:  # trimmed from the stream while pending: nothing left to do
@@ -88,7 +94,7 @@ class StreamQueue:
 
     async def renew(self, consumer: str, entry_ids: Iterable[str]) -> None:
         """Reset the idle time of entries this consumer is still working on."""
-        ids = list(entry_ids)
+        ids: list[StreamIdT] = list(entry_ids)
         if ids:
             await self.redis.xclaim(
                 self.stream, self.group, consumer, min_idle_time=0, message_ids=ids, justid=True
@@ -99,12 +105,10 @@ class StreamQueue:
 
     async def dead_letter(self, entry: StreamEntry, error: str) -> str:
         """Move an entry to the dead-letter stream with its error, atomically with the ack."""
-        record = {
-            **entry.fields,
-            "source_id": entry.id,
-            "deliveries": str(entry.deliveries),
-            "error": error[:2000],
-        }
+        record: dict[FieldT, EncodableT] = {name: value for name, value in entry.fields.items()}
+        record.update(
+            {"source_id": entry.id, "deliveries": str(entry.deliveries), "error": error[:2000]}
+        )
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.dead_stream, record, maxlen=STREAM_MAXLEN, approximate=True)
             pipe.xack(self.stream, self.group, entry.id)

@@ -12,24 +12,27 @@ binds) or that SQLAlchemy cannot key are compiled as before.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from databases.backends.postgres import PostgresConnection
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.cache_key import CacheKey
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.ddl import DDLElement
 from sqlalchemy.util import LRUCache
 
 from app.compat import pin
 
-pin("databases", "0.9.", __name__)
+SUPPORTED = "0.9."
+pin("databases", SUPPORTED, __name__)
 
 
 class _Entry(NamedTuple):
     compiled: SQLCompiler
     sql: str
     names: tuple[str, ...]
-    processors: dict[str, Any]
+    processors: Mapping[str, Any]
     result_columns: Any
 
 
@@ -37,15 +40,17 @@ _cache: LRUCache = LRUCache(2000)
 _original_compile = PostgresConnection._compile
 
 
-def _cacheable(key: Any) -> bool:
-    return key is not None and not any(
-        bind.expanding or bind.literal_execute for bind in key.bindparams
-    )
-
-
-def _compile(self: PostgresConnection, query: ClauseElement) -> tuple[str, list, Any]:
+def _cache_key(query: ClauseElement) -> CacheKey | None:
+    """The statement's key, or None when its SQL text may depend on its values."""
     key = None if isinstance(query, DDLElement) else query._generate_cache_key()
-    if not _cacheable(key):
+    if key is None or any(bind.expanding or bind.literal_execute for bind in key.bindparams):
+        return None
+    return key
+
+
+def _compile(self: PostgresConnection, query: ClauseElement) -> tuple[str, list[Any], Any]:
+    key = _cache_key(query)
+    if key is None:
         return _original_compile(self, query)
     entry = _cache.get(key.key)
     if entry is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from databases import Database
@@ -67,9 +67,11 @@ class CoalescedReads:
     async def fetch(self, keys: list[Hashable]) -> list[Row]:
         """The rows for `keys`, in one query."""
         if self._postgres_sql is None:
-            return await self._db.fetch_all(self._select.where(self._column.in_(keys)))
+            records = await self._db.fetch_all(self._select.where(self._column.in_(keys)))
+            # databases' Record reads by column name like a mapping, which its type omits.
+            return cast(list[Row], records)
         async with self._db.connection() as connection:
-            return await connection.raw_connection.fetch(self._postgres_sql, keys)
+            return list(await connection.raw_connection.fetch(self._postgres_sql, keys))
 
     def _flush(self) -> None:
         waiting, self._waiting, self._flush_scheduled = self._waiting, {}, False

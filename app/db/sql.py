@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
+from databases.interfaces import Record
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -21,3 +22,12 @@ def insert_ignoring_conflicts(db: Database, table: sa.Table, *conflict_columns: 
     PostgreSQL transaction usable and waits correctly for a concurrent insert of the same key.
     """
     return dialect_insert(db, table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+
+
+async def fetch_returned(db: Database, statement: Any) -> Record:
+    """The row an INSERT/UPDATE … RETURNING wrote; such a statement always returns one, so
+    none means the statement is wrong, not the data."""
+    row = await db.fetch_one(statement)
+    if row is None:
+        raise RuntimeError("a RETURNING statement returned no row")
+    return row

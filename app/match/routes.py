@@ -14,7 +14,8 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from app.match.metrics import observe_sizes
-from app.match.store import MatchStore
+from app.match.service import RandomChat
+from app.services import services_of
 from app.ws.presence import live_workers, online_users
 
 bp = Blueprint("match")
@@ -40,22 +41,21 @@ bp = Blueprint("match")
     ),
 )
 async def stats(request: Request) -> HTTPResponse:
-    app = request.app
-    store: MatchStore = app.ctx.match_store
-    waiting, rooms, in_rooms = await store.sizes()
+    services = services_of(request.app)
+    waiting, rooms, in_rooms = await services.get(RandomChat).store.sizes()
     observe_sizes(waiting, rooms)
-    uptime = time.monotonic() - app.ctx.started_monotonic
+    uptime = time.monotonic() - services.started_monotonic
     started = datetime.now(UTC) - timedelta(seconds=uptime)
     return json(
         {
             "waiting_users": waiting,
-            "active_users": await online_users(app.ctx.redis),
+            "active_users": await online_users(services.redis),
             "active_rooms": rooms,
             "users_in_rooms": in_rooms,
             # The seed names the start time "server_uptime"; the duration is uptime_seconds.
             "server_uptime": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "uptime_seconds": round(uptime, 3),
-            "workers": len(await live_workers(app.ctx.redis)),
-            "worker_connections": app.ctx.gateway.count,
+            "workers": len(await live_workers(services.redis)),
+            "worker_connections": services.gateway.count,
         }
     )

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Sanic
-
+from app.errors import bad_request
 from app.match.metrics import match_wait, matches, observe_sizes
 from app.match.notices import REASON_LEFT, REASON_LOST
 from app.match.store import MatchStore
 from app.ws.connection import Connection
-from app.ws.delivery import send_to_user
-from app.ws.gateway import REASON_DISCONNECTED
-from app.ws.protocol import Frame, WsError
+from app.ws.gateway import REASON_DISCONNECTED, Gateway
+from app.ws.protocol import Frame
+from app.ws.registry import WsRouter
 
 SIGNALING_TYPES = ("offer", "answer", "ice_candidate")
 WAITING_STATUS = "Looking for a partner..."
@@ -27,64 +26,71 @@ PARTNER = "match.partner"
 ROOM = "match.room"
 
 
-def _store(app: Sanic) -> MatchStore:
-    return app.ctx.match_store
+class RandomChat:
+    """The random chat of one worker: its socket messages and its reactions to users leaving."""
 
+    def __init__(self, store: MatchStore, gateway: Gateway) -> None:
+        self.store = store
+        self.gateway = gateway
 
-def _forget_partner(app: Sanic, user_id: str, room_id: str | None = None) -> None:
-    """Clear the user's cached partner: the room `room_id` only, or whichever room."""
-    for conn in app.ctx.gateway.local_connections(user_id):
-        if room_id is None or conn.state.get(ROOM) == room_id:
-            conn.state.pop(PARTNER, None)
-            conn.state.pop(ROOM, None)
+    def install(self, router: WsRouter) -> None:
+        router.add("find_match", self.find_match)
+        router.add("disconnect", self.disconnect)
+        for kind in SIGNALING_TYPES:
+            router.add(kind, self.relay)
+        self.gateway.on_user_gone(self.user_gone)
+        self.gateway.on_delivery("match_found", remember_partner)
+        self.gateway.on_delivery("partner_disconnected", forget_ended_room)
 
+    def _forget_partner(self, user_id: str, room_id: str | None = None) -> None:
+        """Clear the user's cached partner: the room `room_id` only, or whichever room."""
+        for conn in self.gateway.local_connections(user_id):
+            if room_id is None or conn.state.get(ROOM) == room_id:
+                conn.state.pop(PARTNER, None)
+                conn.state.pop(ROOM, None)
 
-async def find_match(conn: Connection, frame: Frame) -> None:
-    """Pair with the longest-waiting live user, or wait; leaves the current room first.
+    async def find_match(self, conn: Connection, frame: Frame) -> None:
+        """Pair with the longest-waiting live user, or wait; leaves the current room first.
 
-    The script publishes `match_found` itself, so it may reach this worker before the
-    script's reply: the cache is cleared before the script, and afterwards only of the room
-    the script ended (in case its late `match_found` re-cached it). A socket that already
-    holds a new room was matched right after being queued: it gets no `waiting`.
-    """
-    app = conn.app
-    _forget_partner(app, conn.user_id)
-    found = await _store(app).find(conn.user_id, str(uuid.uuid4()))
-    if found.left.room_id:
-        _forget_partner(app, conn.user_id, found.left.room_id)
-    observe_sizes(found.left.waiting, found.left.rooms)
-    if found.matched:
-        matches.inc()
-        match_wait.observe(found.waited_seconds)
-        match_wait.observe(0.0)
-    elif ROOM not in conn.state:
-        conn.send({"type": "waiting", "payload": {"status": WAITING_STATUS}})
+        The script publishes `match_found` itself, so it may reach this worker before the
+        script's reply: the cache is cleared before the script, and afterwards only of the room
+        the script ended (in case its late `match_found` re-cached it). A socket that already
+        holds a new room was matched right after being queued: it gets no `waiting`.
+        """
+        self._forget_partner(conn.user_id)
+        found = await self.store.find(conn.user_id, str(uuid.uuid4()))
+        if found.left.room_id:
+            self._forget_partner(conn.user_id, found.left.room_id)
+        observe_sizes(found.left.waiting, found.left.rooms)
+        if found.matched:
+            matches.inc()
+            match_wait.observe(found.waited_seconds)
+            match_wait.observe(0.0)
+        elif ROOM not in conn.state:
+            conn.send({"type": "waiting", "payload": {"status": WAITING_STATUS}})
 
+    async def disconnect(self, conn: Connection, frame: Frame) -> None:
+        await self.leave(conn.user_id, REASON_LEFT)
 
-async def disconnect(conn: Connection, frame: Frame) -> None:
-    await leave(conn.app, conn.user_id, REASON_LEFT)
+    async def leave(self, user_id: str, reason: str) -> None:
+        left = await self.store.leave(user_id, reason)
+        self._forget_partner(user_id)
+        observe_sizes(left.waiting, left.rooms)
 
+    async def relay(self, conn: Connection, frame: Frame) -> None:
+        partner = conn.state.get(PARTNER)
+        target = frame.get("to")
+        if not partner or target != partner:
+            raise bad_request(
+                "'to' must be your current partner's user id", code="not_your_partner"
+            )
+        await self.gateway.send_to_user(
+            partner,
+            {"type": frame["type"], "payload": frame.get("payload"), "from": conn.user_id},
+        )
 
-async def leave(app: Sanic, user_id: str, reason: str) -> None:
-    left = await _store(app).leave(user_id, reason)
-    _forget_partner(app, user_id)
-    observe_sizes(left.waiting, left.rooms)
-
-
-async def relay(conn: Connection, frame: Frame) -> None:
-    partner = conn.state.get(PARTNER)
-    target = frame.get("to")
-    if not partner or target != partner:
-        raise WsError("not_your_partner", "'to' must be your current partner's user id")
-    await send_to_user(
-        conn.app,
-        partner,
-        {"type": frame["type"], "payload": frame.get("payload"), "from": conn.user_id},
-    )
-
-
-async def user_gone(app: Sanic, user_id: str, reason: str) -> None:
-    await leave(app, user_id, REASON_LEFT if reason == REASON_DISCONNECTED else REASON_LOST)
+    async def user_gone(self, user_id: str, reason: str) -> None:
+        await self.leave(user_id, REASON_LEFT if reason == REASON_DISCONNECTED else REASON_LOST)
 
 
 def remember_partner(conn: Connection, frame: Frame) -> None:

@@ -7,11 +7,15 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable, Coroutine
 from functools import lru_cache
+from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sanic import HTTPResponse, Request, Sanic
+from sanic import Request, Sanic
+from sanic.response import BaseHTTPResponse
 
+from app.config import Settings
 from app.observability.logs import request_id_var
 from app.observability.metrics import http_latency, http_requests
 
@@ -43,24 +47,32 @@ async def start_request(request: Request) -> None:
     request_id_var.set(request.ctx.request_id)
 
 
-async def finish_request(request: Request, response: HTTPResponse) -> None:
-    response.headers["X-Request-ID"] = getattr(request.ctx, "request_id", "-")
-    started = getattr(request.ctx, "started", None)
-    if started is None:
-        return
-    # Label by route pattern, never by raw path: ids in paths would explode the series count.
-    route = request.route.path if request.route else "unmatched"
-    route = "/" + route.lstrip("/")
-    elapsed = time.perf_counter() - started
-    requests, latency = _series(request.method, route, response.status)
-    requests.inc()
-    latency.observe(elapsed)
-    if request.app.ctx.settings.access_log:
-        access_log.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status, elapsed * 1000
-        )
+Finisher = Callable[[Request, BaseHTTPResponse], Coroutine[Any, Any, None]]
 
 
-def install_observability(app: Sanic) -> None:
+def _finisher(access_log_on: bool) -> Finisher:
+    """The response middleware; whether to write an access log is settled once, here."""
+
+    async def finish_request(request: Request, response: BaseHTTPResponse) -> None:
+        response.headers["X-Request-ID"] = getattr(request.ctx, "request_id", "-")
+        started = getattr(request.ctx, "started", None)
+        if started is None:
+            return
+        # Label by route pattern, never by raw path: ids in paths would explode the series.
+        route = request.route.path if request.route else "unmatched"
+        route = "/" + route.lstrip("/")
+        elapsed = time.perf_counter() - started
+        requests, latency = _series(request.method, route, response.status)
+        requests.inc()
+        latency.observe(elapsed)
+        if access_log_on:
+            access_log.info(
+                "%s %s %s %.1fms", request.method, request.path, response.status, elapsed * 1000
+            )
+
+    return finish_request
+
+
+def install_observability(app: Sanic, settings: Settings) -> None:
     app.register_middleware(start_request, "request", priority=100)
-    app.register_middleware(finish_request, "response", priority=100)
+    app.register_middleware(_finisher(settings.access_log), "response", priority=100)

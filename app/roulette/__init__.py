@@ -2,23 +2,20 @@
 
 from sanic import Sanic
 
-from app.roulette import ws_handlers
-from app.roulette.appender import Appender
-from app.roulette.live import Watchers
 from app.roulette.routes import bp
+from app.roulette.service import Roulette
+from app.services import Services
+
+__all__ = ["Roulette", "register"]
 
 
-def register(app: Sanic) -> None:
-    app.ctx.roulette_watchers = Watchers(app)
-    app.ctx.roulette_appender = Appender(app)
-    router = app.ctx.ws_router
-    router.add("saveNumber", ws_handlers.save_number)
-    router.add("subscribe", ws_handlers.subscribe)
-    router.add("unsubscribe", ws_handlers.unsubscribe)
+def register(app: Sanic, services: Services) -> None:
+    roulette = services.add(Roulette(services.db, services.gateway))
+    roulette.install(services.router)
     app.blueprint(bp)
-    app.register_listener(_drain, "before_server_stop")
 
+    async def drain(_: Sanic) -> None:
+        """Saves already queued are committed before the database pool closes."""
+        await roulette.appender.drain()
 
-async def _drain(app: Sanic) -> None:
-    """Saves already queued are committed before the database pool closes."""
-    await app.ctx.roulette_appender.drain()
+    app.register_listener(drain, "before_server_stop")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 
-from sanic import Sanic
+from databases import Database
 
+from app.errors import DomainError
 from app.roulette import store
 from app.roulette.live import publish_update
-from app.roulette.store import Session
+from app.roulette.schemas import Session
+from app.ws.gateway import Gateway
 
 # Saves waiting on one key in this worker beyond this are refused: a writer that cannot keep
 # up must not make the worker hoard them (the client is told to slow down).
@@ -27,13 +29,22 @@ MAX_BATCH = 200
 Pending = list[tuple[int, "asyncio.Future[Session]"]]
 
 
-class QueueFull(Exception):
-    """Too many saves wait on this key in this worker."""
+class QueueFull(DomainError):
+    """Too many saves wait on this key in this worker: the client is told to slow down."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            429,
+            "too many saves are waiting on this key; slow down",
+            code="busy",
+            headers={"Retry-After": "1"},
+        )
 
 
 class Appender:
-    def __init__(self, app: Sanic) -> None:
-        self.app = app
+    def __init__(self, db: Database, gateway: Gateway) -> None:
+        self.db = db
+        self.gateway = gateway
         # A key has a queue exactly while its writer task runs.
         self._queues: dict[str, Pending] = {}
         self._writers: set[asyncio.Task[None]] = set()
@@ -70,14 +81,14 @@ class Appender:
 
     async def _commit(self, key: str, batch: Pending) -> None:
         try:
-            sessions = await store.append(self.app.ctx.db, key, [number for number, _ in batch])
+            sessions = await store.append(self.db, key, [number for number, _ in batch])
         except Exception as exc:  # each save fails with the database's error, as it would alone
             for _, saved in batch:
                 _fail(saved, exc)
             return
         for (number, saved), session in zip(batch, sessions, strict=True):
             try:
-                await publish_update(self.app, session, number)
+                await publish_update(self.gateway, session, number)
             except Exception as exc:  # stored, not broadcast: the caller hears of it
                 _fail(saved, exc)
             else:

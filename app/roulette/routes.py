@@ -5,106 +5,82 @@ with the same cluster-wide limiter as the WebSocket messages, and every write is
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
+from sanic.response import HTTPResponse
 
-from app.errors import ApiError, bad_request, not_found
+from app.errors import not_found, too_many
+from app.http.bodies import ErrorBody, document, json_body, parse, respond
 from app.roulette import store
-from app.roulette.appender import QueueFull
-from app.roulette.live import publish_update
-from app.roulette.validation import InvalidInput, valid_key, valid_number, valid_numbers
+from app.roulette.schemas import KeyRef, ReplaceNumbers, SaveNumber, Session, SessionSummary
+from app.roulette.service import Roulette
+from app.services import services_of
 
 bp = Blueprint("roulette", url_prefix="/api/roulette")
 
-SESSION_SCHEMA = {"key": str, "numbers": [int], "created_at": str, "updated_at": str}
-ERROR_SCHEMA = {"application/json": {"error": str}}
+
+def _roulette(request: Request) -> Roulette:
+    return services_of(request.app).get(Roulette)
 
 
 @bp.on_request
 async def rate_limit(request: Request) -> None:
     address = request.remote_addr or request.ip
-    if not await request.app.ctx.rate_limiter.allow(f"ip:{address}"):
-        raise ApiError(429, "too many requests", headers={"Retry-After": "60"})
+    if not await services_of(request.app).limiter.allow(f"ip:{address}"):
+        raise too_many("too many requests", retry_after=60)
 
 
-def _body(request: Request) -> dict[str, Any]:
-    body = request.json
-    if not isinstance(body, dict):
-        raise bad_request("body must be a JSON object")
-    return body
-
-
-def _validated(check, value: Any) -> Any:
-    try:
-        return check(value)
-    except InvalidInput as exc:
-        raise bad_request(str(exc)) from None
+def _valid_key(key: str) -> str:
+    return parse(KeyRef, {"key": key}).key
 
 
 @bp.get("/sessions")
-@openapi.definition(
-    summary="Roulette sessions, most recently updated first",
-    response=openapi.definitions.Response(
-        {"application/json": [{"key": str, "count": int, "last_number": int, "updated_at": str}]},
-        status=200,
-    ),
+@document(
+    "Roulette sessions, most recently updated first",
+    responses={200: list[SessionSummary]},
+    public=True,
+    tag="roulette",
 )
 async def list_sessions(request: Request) -> HTTPResponse:
-    return json(await store.list_sessions(request.app.ctx.db))
+    return respond(list(await store.list_sessions(_roulette(request).db)))
 
 
 @bp.get("/<key>")
-@openapi.definition(
-    summary="One roulette session with its numbers, oldest first",
-    response=[
-        openapi.definitions.Response({"application/json": SESSION_SCHEMA}, status=200),
-        openapi.definitions.Response(ERROR_SCHEMA, status=404),
-    ],
+@document(
+    "One roulette session with its numbers, oldest first",
+    responses={200: Session, 404: ErrorBody},
+    public=True,
+    tag="roulette",
 )
 async def get_session(request: Request, key: str) -> HTTPResponse:
-    session = await store.get(request.app.ctx.db, _validated(valid_key, key))
+    session = await store.get(_roulette(request).db, _valid_key(key))
     if session is None:
         raise not_found("no roulette session with that key")
-    return json(session.as_json())
+    return respond(session)
 
 
 @bp.post("/save")
-@openapi.definition(
-    summary="Append a number (0..36) to a session, creating it; watchers get rouletteUpdate",
-    body={"application/json": {"key": str, "number": int}},
-    response=[
-        openapi.definitions.Response({"application/json": SESSION_SCHEMA}, status=201),
-        openapi.definitions.Response(ERROR_SCHEMA, status=400),
-    ],
+@document(
+    "Append a number (0..36) to a session, creating it; watchers get rouletteUpdate",
+    body=SaveNumber,
+    responses={201: Session, 400: ErrorBody, 429: ErrorBody},
+    public=True,
+    tag="roulette",
 )
 async def save_number(request: Request) -> HTTPResponse:
-    body = _body(request)
-    key = _validated(valid_key, body.get("key"))
-    number = _validated(valid_number, body.get("number"))
-    try:
-        session = await request.app.ctx.roulette_appender.append(key, number)
-    except QueueFull:
-        raise ApiError(
-            429, "too many saves are waiting on this key", headers={"Retry-After": "1"}
-        ) from None
-    return json(session.as_json(), status=201)
+    save = json_body(request, SaveNumber)
+    session = await _roulette(request).appender.append(save.key, save.number)
+    return respond(session, status=201)
 
 
 @bp.put("/<key>")
-@openapi.definition(
-    summary="Replace a session's numbers (creates the session); watchers get rouletteUpdate",
-    body={"application/json": {"numbers": [int]}},
-    response=[
-        openapi.definitions.Response({"application/json": SESSION_SCHEMA}, status=200),
-        openapi.definitions.Response(ERROR_SCHEMA, status=400),
-    ],
+@document(
+    "Replace a session's numbers (creates the session); watchers get rouletteUpdate",
+    body=ReplaceNumbers,
+    responses={200: Session, 400: ErrorBody},
+    public=True,
+    tag="roulette",
 )
 async def replace_numbers(request: Request, key: str) -> HTTPResponse:
-    key = _validated(valid_key, key)
-    numbers = _validated(valid_numbers, _body(request).get("numbers"))
-    session = await store.replace(request.app.ctx.db, key, numbers)
-    await publish_update(request.app, session, numbers[-1] if numbers else None)
-    return json(session.as_json())
+    key = _valid_key(key)
+    numbers = json_body(request, ReplaceNumbers).numbers
+    return respond(await _roulette(request).replace(key, numbers))

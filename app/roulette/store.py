@@ -9,38 +9,22 @@ is stable on SQLite too, whose CURRENT_TIMESTAMP has one-second resolution.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from app.db.sql import dialect_insert
+from app.db.sql import dialect_insert, fetch_returned
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.roulette import roulette_numbers as numbers_table
 from app.db.tables.roulette import roulette_sessions as sessions
+from app.roulette.schemas import Session, SessionSummary
 
 LIST_LIMIT = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
-    key: str
-    numbers: list[int]
-    created_at: str | None
-    updated_at: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "numbers": self.numbers,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
-
-
-def _upsert(db: Database, key: str, count: Any, last_number: int | None, *, added: int):
+def _upsert(db: Database, key: str, count: Any, last_number: int | None, *, added: int) -> Any:
     """INSERT ... ON CONFLICT (key) DO UPDATE, returning the whole session row."""
     now = utcnow()
     statement = dialect_insert(db, sessions).values(
@@ -61,8 +45,8 @@ async def append(db: Database, key: str, numbers: Sequence[int]) -> list[Session
     commit, so the history's last `len(numbers)` entries are these.
     """
     async with db.transaction():
-        row = await db.fetch_one(
-            _upsert(db, key, sessions.c.count + len(numbers), numbers[-1], added=len(numbers))
+        row = await fetch_returned(
+            db, _upsert(db, key, sessions.c.count + len(numbers), numbers[-1], added=len(numbers))
         )
         first = row["count"] - len(numbers) + 1
         now = utcnow()
@@ -82,7 +66,7 @@ async def append(db: Database, key: str, numbers: Sequence[int]) -> list[Session
 async def replace(db: Database, key: str, numbers: list[int]) -> Session:
     last = numbers[-1] if numbers else None
     async with db.transaction():
-        row = await db.fetch_one(_upsert(db, key, len(numbers), last, added=len(numbers)))
+        row = await fetch_returned(db, _upsert(db, key, len(numbers), last, added=len(numbers)))
         await db.execute(numbers_table.delete().where(numbers_table.c.session_id == row["id"]))
         if numbers:
             now = utcnow()
@@ -125,7 +109,9 @@ async def _history(db: Database, session_id: int) -> list[int]:
 
 
 def _session(row: Any, numbers: list[int]) -> Session:
-    return Session(
+    # Read back from the database: already valid, so not validated again (a long history
+    # would cost a check per number on every save).
+    return Session.model_construct(
         key=row["key"],
         numbers=numbers,
         created_at=isoformat(row["created_at"]),
@@ -133,18 +119,18 @@ def _session(row: Any, numbers: list[int]) -> Session:
     )
 
 
-async def list_sessions(db: Database, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
+async def list_sessions(db: Database, limit: int = LIST_LIMIT) -> list[SessionSummary]:
     rows = await db.fetch_all(
         sa.select(sessions.c.key, sessions.c.count, sessions.c.last_number, sessions.c.updated_at)
         .order_by(sessions.c.updated_at.desc(), sessions.c.id.desc())
         .limit(limit)
     )
     return [
-        {
-            "key": row["key"],
-            "count": row["count"],
-            "last_number": row["last_number"],
-            "updated_at": isoformat(row["updated_at"]),
-        }
+        SessionSummary.model_construct(
+            key=row["key"],
+            count=row["count"],
+            last_number=row["last_number"],
+            updated_at=isoformat(row["updated_at"]),
+        )
         for row in rows
     ]

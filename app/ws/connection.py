@@ -14,18 +14,20 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import Any
 
-from websockets.protocol import State
+from sanic.server.websockets.impl import WebsocketImplProtocol
 
 from app.auth import Identity
+from app.compat.sanic_ws_transport import (
+    is_open,
+    send_when_writable,
+    text_frame,
+    writable_transport,
+)
 from app.ws.metrics import ws_closed, ws_messages
-from app.ws.protocol import Frame, encode, text_frame
-
-if TYPE_CHECKING:
-    from sanic import Sanic
-    from sanic.server.websockets.impl import WebsocketImplProtocol
+from app.ws.protocol import Frame, encode
 
 log = logging.getLogger("voxhub.ws")
 
@@ -33,8 +35,6 @@ OUTBOX_LIMIT = 256
 # Write straight to the transport while it buffers less than this (uvloop's default high-water
 # mark); past it the socket is backpressured and frames wait in the outbox, in order.
 WRITE_BUFFER_LIMIT = 64 * 1024
-
-CloseCallback = Callable[["Connection"], Awaitable[None]]
 
 # Fire-and-forget tasks must stay referenced until done, or the loop may drop them mid-way.
 _background: set[asyncio.Task[None]] = set()
@@ -57,7 +57,6 @@ CLOSE_TIMEOUT = 4408
 
 class Connection:
     __slots__ = (
-        "app",
         "ws",
         "identity",
         "user_id",
@@ -66,11 +65,10 @@ class Connection:
         "closed",
         "_outbox",
         "_writer",
-        "_close_callbacks",
+        "topics",
     )
 
-    def __init__(self, app: Sanic, ws: WebsocketImplProtocol, identity: Identity):
-        self.app = app
+    def __init__(self, ws: WebsocketImplProtocol, identity: Identity):
         self.ws = ws
         self.identity = identity
         self.user_id: str = identity.sub
@@ -78,9 +76,10 @@ class Connection:
         self._state: dict[str, Any] | None = None
         self.last_seen = time.monotonic()
         self.closed = False
-        self._outbox: deque[str] | None = None
+        self._outbox: deque[bytes] | None = None
         self._writer: asyncio.Task[None] | None = None
-        self._close_callbacks: list[CloseCallback] | None = None
+        # Topics this socket joined (the gateway's registry holds the reverse map).
+        self.topics: set[str] | None = None
 
     @property
     def state(self) -> dict[str, Any]:
@@ -105,12 +104,8 @@ class Connection:
         if self.closed:
             return
         if self._outbox is None:
-            transport = self.ws.io_proto.transport if self.ws.io_proto else None
-            if (
-                transport is None
-                or transport.is_closing()
-                or self.ws.ws_proto.state is not State.OPEN
-            ):
+            transport = writable_transport(self.ws)
+            if transport is None:
                 return  # closing: the receive loop cleans up
             if transport.get_write_buffer_size() < WRITE_BUFFER_LIMIT:
                 transport.write(data)
@@ -124,12 +119,11 @@ class Connection:
             self._writer = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        """Write queued frames in order, each once the transport accepts more (Sanic's
-        protocol `send` waits for `resume_writing`)."""
+        """Write queued frames in order, each once the transport accepts more."""
         outbox = self._outbox
         try:
-            while outbox and not self.closed and self.ws.ws_proto.state is State.OPEN:
-                await self.ws.io_proto.send(outbox.popleft())
+            while outbox and not self.closed and is_open(self.ws):
+                await send_when_writable(self.ws, outbox.popleft())
         except Exception as exc:  # the peer is gone; the receive loop notices and cleans up
             log.debug("send to %s failed: %s", self.user_id, exc)
             self.closed = True
@@ -145,20 +139,6 @@ class Connection:
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()
-
-    def on_close(self, callback: CloseCallback) -> None:
-        """Run `callback(conn)` once when this socket closes, for domain cleanup."""
-        if self._close_callbacks is None:
-            self._close_callbacks = []
-        self._close_callbacks.append(callback)
-
-    async def run_close_callbacks(self) -> None:
-        callbacks, self._close_callbacks = self._close_callbacks or (), None
-        for callback in callbacks:
-            try:
-                await callback(self)
-            except Exception:
-                log.exception("close callback failed for %s", self.user_id)
 
     async def close(self, code: int, reason: str, metric_reason: str) -> None:
         if self.closed:

@@ -1,9 +1,16 @@
-"""The per-worker gateway: local sockets by user, delivery, heartbeat and the janitor loop.
+"""The per-worker gateway: the one registry of local sockets and the channels they hear.
 
-One heartbeat loop per worker (not a task per socket) pings every socket, closes the silent
-ones and refreshes presence in one Redis pipeline. A user's channel is subscribed when their
-first local socket opens and unsubscribed with the last, so a worker hears only what its own
-sockets need.
+Every channel a worker subscribes for its sockets is in `_subscribers`: a user's channel holds
+that user's local sockets (joined on attach), a topic's channel (a roulette key) the sockets
+that joined it. The hub delivers every such channel to one function, `_deliver`, which frames
+the text once and writes the same bytes to each socket (centrifuge's hub does the same). A
+channel is subscribed in Redis with its first local socket and unsubscribed with its last, so
+a worker hears only what its own sockets need.
+
+Domains talk to sockets only through this object: `send_to_user(s)` and `publish` for frames,
+`join`/`leave` for topics, `on_user_gone` and `on_delivery` hooks for their own state. One
+heartbeat loop per worker (not a task per socket) pings every socket, closes the silent ones
+and refreshes presence in one Redis pipeline.
 """
 
 from __future__ import annotations
@@ -12,23 +19,20 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
-from functools import partial
 
-from sanic import Sanic
+from redis.asyncio import Redis
 
+from app.bus.hub import Hub
 from app.bus.ratelimit import RateLimiter
-from app.ws import janitor, presence
-from app.ws.connection import (
-    CLOSE_GOING_AWAY,
-    CLOSE_TIMEOUT,
-    Connection,
-    spawn,
-)
-from app.ws.delivery import unpack, user_channel
+from app.compat.sanic_ws_transport import text_frame
+from app.config import Settings
+from app.errors import DomainError, bad_request
+from app.ws import delivery, janitor, presence
+from app.ws.connection import CLOSE_GOING_AWAY, CLOSE_TIMEOUT, Connection, spawn
 from app.ws.metrics import ws_connections, ws_messages
-from app.ws.protocol import Frame, WsError, encode, error_frame, parse_frame, text_frame
+from app.ws.protocol import Frame, encode, error_frame, parse_frame
 from app.ws.registry import WsRouter
 
 log = logging.getLogger("voxhub.ws")
@@ -40,23 +44,37 @@ REASON_DISCONNECTED = "disconnected"
 # Keep-alive answers are never rate-limited: limiting them would time out idle clients.
 UNLIMITED_TYPES = frozenset({"pong"})
 SHUTDOWN_GRACE = 5.0
+# Topics one socket may join: each costs the worker a subscription while it is held.
+MAX_TOPICS_PER_SOCKET = 32
 
 
 class Gateway:
-    def __init__(self, app: Sanic, router: WsRouter) -> None:
-        self.app = app
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        hub: Hub,
+        limiter: RateLimiter,
+        router: WsRouter,
+        worker_id: str,
+    ) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.hub = hub
+        self.limiter = limiter
         self.router = router
-        self.settings = app.ctx.settings
-        self.local: dict[str, set[Connection]] = {}
+        self.worker_id = worker_id
         self.count = 0
-        self.limiter: RateLimiter | None = None
-        self._listeners: dict[str, Callable[[str], None]] = {}
+        # channel -> the local sockets that hear it: the one map from Redis back to sockets.
+        self._subscribers: dict[str, set[Connection]] = {}
         self._gone_hooks: list[UserGoneHook] = []
         self._delivery_hooks: dict[str, list[DeliveryHook]] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._idle: asyncio.Event | None = None  # set when the last socket detaches at shutdown
+        router.add("pong", _pong)
+        router.add("ping", _ping)
 
-    # -- hooks for domains -------------------------------------------------------------------
+    # -- what domains use ----------------------------------------------------------------------
 
     def on_user_gone(self, hook: UserGoneHook) -> None:
         """`hook(user_id, reason)` after a user's last local socket closed or their worker died."""
@@ -67,23 +85,102 @@ class Gateway:
         it is sent: lets a domain keep per-connection caches in step with cross-worker events."""
         self._delivery_hooks.setdefault(kind, []).append(hook)
 
-    # -- lifecycle -----------------------------------------------------------------------------
+    async def send_to_user(self, user_id: str, frame: Frame) -> None:
+        await delivery.send_to_user(self.hub, user_id, frame)
+
+    async def send_to_users(self, user_ids: Iterable[str], frame: Frame) -> None:
+        await delivery.send_to_users(self.hub, user_ids, frame)
+
+    async def publish(self, topic: str, frame: Frame) -> None:
+        """To every socket that joined `topic`, on every worker; encoded once."""
+        await delivery.publish(self.hub, topic, frame)
+
+    async def join(self, conn: Connection, topic: str) -> None:
+        """`conn` hears `topic` until it leaves it or closes."""
+        topics = conn.topics if conn.topics is not None else set()
+        if topic in topics:
+            return
+        if len(topics) >= MAX_TOPICS_PER_SOCKET:
+            raise bad_request(
+                f"watch at most {MAX_TOPICS_PER_SOCKET} keys", code="too_many_subscriptions"
+            )
+        topics.add(topic)
+        conn.topics = topics
+        await self._add(delivery.topic_channel(topic), conn)
+
+    async def leave(self, conn: Connection, topic: str) -> None:
+        if conn.topics is None or topic not in conn.topics:
+            return
+        conn.topics.discard(topic)
+        await self._remove(delivery.topic_channel(topic), conn)
+
+    def local_connections(self, user_id: str) -> frozenset[Connection]:
+        return frozenset(self._subscribers.get(delivery.user_channel(user_id), ()))
 
     @property
-    def worker_id(self) -> str:
-        return self.app.ctx.worker_id
+    def local_users(self) -> list[str]:
+        prefix = len(delivery.USER_CHANNEL_PREFIX)
+        return [
+            channel[prefix:]
+            for channel in self._subscribers
+            if channel.startswith(delivery.USER_CHANNEL_PREFIX)
+        ]
 
     @property
     def full(self) -> bool:
         return self.count >= self.settings.max_connections
 
+    # -- the registry ----------------------------------------------------------------------------
+
+    async def _add(self, channel: str, conn: Connection) -> bool:
+        """True when `conn` is the channel's first local socket (now subscribed)."""
+        conns = self._subscribers.get(channel)
+        if conns is None:
+            conns = self._subscribers[channel] = set()
+            conns.add(conn)
+            await self.hub.subscribe(channel, self._deliver)
+            return True
+        conns.add(conn)
+        return False
+
+    async def _remove(self, channel: str, conn: Connection) -> bool:
+        """True when `conn` was the channel's last local socket (now unsubscribed)."""
+        conns = self._subscribers.get(channel)
+        if conns is None or conn not in conns:
+            return False
+        conns.discard(conn)
+        if conns:
+            return False
+        del self._subscribers[channel]
+        await self.hub.unsubscribe(channel, self._deliver)
+        return True
+
+    def _deliver(self, channel: str, payload: str) -> None:
+        conns = self._subscribers.get(channel)
+        if not conns:
+            return
+        kind, text = delivery.unpack(payload)
+        hooks = self._delivery_hooks.get(kind)
+        if hooks:
+            frame = json.loads(text)
+            for conn in conns:
+                for hook in hooks:
+                    hook(conn, frame)
+        data = text_frame(text)
+        for conn in tuple(conns):
+            conn.send_frame(data)
+        ws_messages.labels("out", kind).inc(len(conns))
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def _presence_ttl_ms(self) -> int:
+        return presence.presence_ttl_ms(self.settings)
+
     async def start(self) -> None:
-        self.limiter = RateLimiter(self.settings, self.app.ctx.redis)
         # Announce this worker now, not one heartbeat later: /stats counts it from the start.
         try:
-            await presence.refresh(
-                self.app.ctx.redis, self.worker_id, [], presence.presence_ttl_ms(self.app)
-            )
+            await presence.refresh(self.redis, self.worker_id, [], self._presence_ttl_ms)
         except Exception as exc:  # Redis down at start: the heartbeat announces it later
             log.warning("worker presence not announced yet: %s", exc)
         self._loops = [
@@ -95,18 +192,28 @@ class Gateway:
         """Close every socket with 1001 while Redis is still up, so domains can tell partners."""
         for task in self._loops:
             task.cancel()
-        conns = [conn for conns in self.local.values() for conn in conns]
         await asyncio.gather(
-            *(conn.close(CLOSE_GOING_AWAY, "server shutting down", "shutdown") for conn in conns)
+            *(
+                conn.close(CLOSE_GOING_AWAY, "server shutting down", "shutdown")
+                for conn in self._all_connections()
+            )
         )
         self._idle = asyncio.Event()
         if self.count:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE)
-        for conn in [conn for conns in self.local.values() for conn in conns]:
+        for conn in self._all_connections():
             await self.detach(conn)
         with suppress(Exception):
-            await presence.forget_worker(self.app.ctx.redis, self.worker_id)
+            await presence.forget_worker(self.redis, self.worker_id)
+
+    def _all_connections(self) -> list[Connection]:
+        return [
+            conn
+            for channel, conns in self._subscribers.items()
+            if channel.startswith(delivery.USER_CHANNEL_PREFIX)
+            for conn in conns
+        ]
 
     async def _every(self, interval: float, job: Callable[[], Awaitable[object]]) -> None:
         while True:
@@ -121,24 +228,22 @@ class Gateway:
     # -- sockets -------------------------------------------------------------------------------
 
     async def attach(self, conn: Connection) -> None:
-        user_id = conn.user_id
-        conns = self.local.setdefault(user_id, set())
-        first = not conns
-        conns.add(conn)
         self.count += 1
         ws_connections.inc()
-        if first:
-            listener = partial(self._deliver, user_id)
-            self._listeners[user_id] = listener
-            await self.app.ctx.hub.subscribe(user_channel(user_id), listener)
+        if await self._add(delivery.user_channel(conn.user_id), conn):
             await presence.mark_online(
-                self.app.ctx.redis, self.worker_id, user_id, presence.presence_ttl_ms(self.app)
+                self.redis, self.worker_id, conn.user_id, self._presence_ttl_ms
             )
 
     async def detach(self, conn: Connection) -> None:
-        """Idempotent: the receive loop, the heartbeat and shutdown may all get here."""
+        """Idempotent: the receive loop, the heartbeat and shutdown may all get here.
+
+        Once a user's last local socket is gone: the `user_gone` hooks first (out of the match
+        queue before anything slower, so that nobody is paired with a closed socket), then the
+        socket's topics, the user's channel and presence."""
         user_id = conn.user_id
-        conns = self.local.get(user_id)
+        channel = delivery.user_channel(user_id)
+        conns = self._subscribers.get(channel)
         if not conns or conn not in conns:
             return
         conns.discard(conn)
@@ -147,25 +252,17 @@ class Gateway:
         ws_connections.dec()
         if self._idle is not None and not self.count:
             self._idle.set()
-        await self._release(conn, conns)
-
-    async def _release(self, conn: Connection, conns: set[Connection]) -> None:
-        """Once a user's last local socket is gone: the `user_gone` hooks first (out of the
-        match queue before anything slower, so that nobody is paired with a closed socket),
-        then per-socket domain cleanup, the user's channel and presence."""
-        user_id = conn.user_id
-        last = not conns and self.local.get(user_id) is conns
-        if not last:
-            await conn.run_close_callbacks()
+        last = not conns
+        if last:
+            del self._subscribers[channel]
+            await self.user_gone(user_id, REASON_DISCONNECTED)
+        for topic in list(conn.topics or ()):
+            await self.leave(conn, topic)
+        if not last or channel in self._subscribers:  # back on this worker meanwhile
             return
-        del self.local[user_id]
-        listener = self._listeners.pop(user_id)
-        await self.user_gone(user_id, REASON_DISCONNECTED)
-        await conn.run_close_callbacks()
         try:
-            await self.app.ctx.hub.unsubscribe(user_channel(user_id), listener)
-            if user_id not in self.local:  # not back on this worker meanwhile
-                await presence.mark_offline(self.app.ctx.redis, self.worker_id, user_id)
+            await self.hub.unsubscribe(channel, self._deliver)
+            await presence.mark_offline(self.redis, self.worker_id, user_id)
         except Exception as exc:  # Redis down: presence expires by itself
             log.warning("presence cleanup for %s failed: %s", user_id, exc)
 
@@ -176,36 +273,14 @@ class Gateway:
             except Exception:
                 log.exception("user-gone hook failed for %s", user_id)
 
-    def local_connections(self, user_id: str) -> frozenset[Connection]:
-        return frozenset(self.local.get(user_id, ()))
-
-    def _deliver(self, user_id: str, payload: str) -> None:
-        conns = self.local.get(user_id)
-        if not conns:
-            return
-        kind, text = unpack(payload)
-        hooks = self._delivery_hooks.get(kind)
-        if hooks:
-            frame = json.loads(text)
-            for conn in conns:
-                for hook in hooks:
-                    hook(conn, frame)
-        data = text_frame(text)
-        for conn in conns:
-            conn.send_frame(data)
-        ws_messages.labels("out", kind).inc(len(conns))
-
     # -- client frames ---------------------------------------------------------------------------
 
     async def handle(self, conn: Connection, raw: str | bytes) -> None:
         """Answer bad input with an error frame; never let it close the socket."""
         conn.touch()
-        await self._handle(conn, raw)
-
-    async def _handle(self, conn: Connection, raw: str | bytes) -> None:
         try:
             frame = parse_frame(raw)
-        except WsError as exc:
+        except DomainError as exc:
             ws_messages.labels("in", "invalid").inc()
             if not await self._limited(conn):
                 conn.send(error_frame(exc.code, exc.message))
@@ -216,14 +291,13 @@ class Gateway:
             return
         try:
             await self.router.dispatch(conn, frame)
-        except WsError as exc:
+        except DomainError as exc:
             conn.send(error_frame(exc.code, exc.message))
         except Exception:
             log.exception("handler for %r failed", kind)
             conn.send(error_frame("internal_error", "the server could not handle that message"))
 
     async def _limited(self, conn: Connection) -> bool:
-        assert self.limiter is not None
         # Within a lease this returns without suspending: no loop round on the hot path.
         if await self.limiter.allow(f"ws:{conn.user_id}"):
             return False
@@ -236,19 +310,15 @@ class Gateway:
         ping = text_frame(encode({"type": "ping"}))
         silent_since = time.monotonic() - self.settings.connection_timeout
         pinged = 0
-        for conns in list(self.local.values()):
-            for conn in list(conns):
-                if conn.last_seen < silent_since:
-                    spawn(self._expire(conn))
-                else:
-                    conn.send_frame(ping)
-                    pinged += 1
+        for conn in self._all_connections():
+            if conn.last_seen < silent_since:
+                spawn(self._expire(conn))
+            else:
+                conn.send_frame(ping)
+                pinged += 1
         ws_messages.labels("out", "ping").inc(pinged)
-        if self.limiter is not None:
-            self.limiter.prune()
-        await presence.refresh(
-            self.app.ctx.redis, self.worker_id, list(self.local), presence.presence_ttl_ms(self.app)
-        )
+        self.limiter.prune()
+        await presence.refresh(self.redis, self.worker_id, self.local_users, self._presence_ttl_ms)
 
     async def _expire(self, conn: Connection) -> None:
         await conn.close(CLOSE_TIMEOUT, "connection timeout", "timeout")
@@ -256,4 +326,12 @@ class Gateway:
 
     async def sweep(self) -> int:
         lock_ms = int(self.settings.cleanup_interval * 1000)
-        return await janitor.sweep(self.app.ctx.redis, self.worker_id, lock_ms, self.user_gone)
+        return await janitor.sweep(self.redis, self.worker_id, lock_ms, self.user_gone)
+
+
+async def _pong(conn: Connection, frame: Frame) -> None:
+    """Any frame already counts as activity; a `pong` needs nothing more."""
+
+
+async def _ping(conn: Connection, frame: Frame) -> None:
+    conn.send({"type": "pong"})

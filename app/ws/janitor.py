@@ -19,6 +19,7 @@ from app.ws.presence import (
     forget_worker,
     mark_offline,
     presence_key,
+    texts,
     users_key,
 )
 
@@ -34,10 +35,10 @@ async def sweep(redis: Redis, worker_id: str, lock_ms: int, user_gone: UserGone)
     if not await redis.set(JANITOR_LOCK_KEY, worker_id, nx=True, px=lock_ms):
         return 0
     cleaned = 0
-    for worker in await redis.smembers(WORKERS_KEY):
+    for worker in texts(await redis.smembers(WORKERS_KEY)):
         if worker == worker_id or await redis.exists(alive_key(worker)):
             continue
-        for user_id in await redis.smembers(users_key(worker)):
+        for user_id in texts(await redis.smembers(users_key(worker))):
             owner = await redis.get(presence_key(user_id))
             if owner not in (None, worker):
                 continue  # the user is also connected to a live worker: still online

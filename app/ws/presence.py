@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
-from sanic import Sanic
+
+from app.config import Settings
 
 PRESENCE_PREFIX = "voxhub:presence:"
 WORKERS_KEY = "voxhub:ws:workers"
@@ -39,12 +40,8 @@ def users_key(worker_id: str) -> str:
     return f"voxhub:ws:worker:{worker_id}:users"
 
 
-def presence_ttl_ms(app: Sanic) -> int:
-    return int(app.ctx.settings.connection_timeout * 1000)
-
-
-async def is_online(app: Sanic, user_id: str) -> bool:
-    return bool(await app.ctx.redis.exists(presence_key(user_id)))
+def presence_ttl_ms(settings: Settings) -> int:
+    return int(settings.connection_timeout * 1000)
 
 
 async def mark_online(redis: Redis, worker_id: str, user_id: str, ttl_ms: int) -> None:
@@ -94,5 +91,11 @@ async def online_users(redis: Redis) -> int:
 
 
 async def live_workers(redis: Redis) -> list[str]:
-    workers = await redis.smembers(WORKERS_KEY)
+    workers = texts(await redis.smembers(WORKERS_KEY))
     return [w for w in sorted(workers) if await redis.exists(alive_key(w))]
+
+
+def texts(values: Iterable[bytes | str]) -> list[str]:
+    """Members of a Redis set as text: Voxhub's clients decode replies already, but
+    redis-py's types cannot say so."""
+    return [value if isinstance(value, str) else value.decode() for value in values]

@@ -1,7 +1,7 @@
 """Dispatch of client frames by `type` to the domain that owns it.
 
-Domains call `app.ctx.ws_router.add("<type>", handler)` from their own `register(app)`; the
-gateway knows no domain. A type has exactly one owner: a second registration is a bug that
+Domains call `services.router.add("<type>", handler)` from their own `register`; the gateway
+knows no domain. A type has exactly one owner: a second registration is a bug that
 would silently shadow the first, so it fails at start-up.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from app.ws.protocol import Frame, WsError
+from app.errors import bad_request
+from app.ws.protocol import Frame
 
 if TYPE_CHECKING:
     from app.ws.connection import Connection
@@ -37,5 +38,5 @@ class WsRouter:
     async def dispatch(self, conn: Connection, frame: Frame) -> None:
         handler = self._handlers.get(frame["type"])
         if handler is None:
-            raise WsError("unknown_type", f"unknown message type {frame['type']!r}")
+            raise bad_request(f"unknown message type {frame['type']!r}", code="unknown_type")
         await handler(conn, frame)

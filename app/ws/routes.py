@@ -5,25 +5,31 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from sanic_ext import openapi
-from sanic_ext.extensions.openapi.builders import OperationStore
 from websockets.exceptions import ConnectionClosed
 
 from app.auth import Identity, Role, TokenError, decode_token, issue_token
+from app.config import Settings
 from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection, spawn
 from app.ws.gateway import Gateway
 from app.ws.metrics import ws_refused
 from app.ws.protocol import now_iso
 
-bp = Blueprint("ws")
+DESCRIPTION = (
+    "Connect with `?token=<jwt>` or without one (an anonymous user is created). "
+    'The first frame is always `{"type": "session", "payload": {"user_id", "token", "worker"}}`. '
+    "Client frames are JSON objects with a `type`; bad input is answered with "
+    '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
+    "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT, "
+    "1008 too slow to read, 1001 server shutting down."
+)
 
 
-def identify(request: Request) -> tuple[Identity, str] | None:
+def identify(settings: Settings, request: Request) -> tuple[Identity, str] | None:
     """The caller from `?token=` (browsers cannot set headers on a WebSocket) or a Bearer
     header; neither means a new anonymous user. None: a token was given and is invalid."""
-    settings = request.app.ctx.settings
     token = request.args.get("token")
     if token:
         try:
@@ -39,66 +45,51 @@ def identify(request: Request) -> tuple[Identity, str] | None:
     )
 
 
-def document_websocket_routes(app: Sanic) -> None:
-    """Show /ws's definition in the OpenAPI spec.
+def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
+    bp = Blueprint("ws")
 
-    Sanic wraps a WebSocket handler in a partial, and sanic-ext looks operations up by the
-    route's handler, so the definition made on the function is not found without this alias.
-    Runs before sanic-ext builds the spec (its listener has priority -1000).
-    """
-    store = OperationStore()
-    for route in app.router.routes:
-        handler = route.handler
-        if getattr(handler, "is_websocket", False) and handler.args and handler.args[0] in store:
-            store[handler] = store[handler.args[0]]
-
-
-@bp.websocket("/ws")
-@openapi.definition(
-    summary="Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
-    description="Connect with `?token=<jwt>` or without one (an anonymous user is created). "
-    'The first frame is always `{"type": "session", "payload": {"user_id", "token", "worker"}}`. '
-    "Client frames are JSON objects with a `type`; bad input is answered with "
-    '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
-    "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT, "
-    "1008 too slow to read, 1001 server shutting down.",
-    response=openapi.definitions.Response("Switching Protocols (WebSocket)", status=101),
-)
-async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
-    gateway: Gateway = request.app.ctx.gateway
-    who = identify(request)
-    if who is None:
-        ws_refused.labels("unauthorized").inc()
-        await ws.close(CLOSE_UNAUTHORIZED, "invalid token")
-        return
-    if gateway.full:
-        ws_refused.labels("capacity").inc()
-        await ws.close(CLOSE_TRY_AGAIN, "server at capacity, try again later")
-        return
-    identity, token = who
-    conn = Connection(request.app, ws, identity)
-    conn.send(
-        {
-            "type": "session",
-            "payload": {
-                "user_id": identity.sub,
-                "token": token,
-                "role": identity.role.value,
-                "worker": request.app.ctx.worker_id,
-            },
-            "timestamp": now_iso(),
-        }
+    @bp.websocket("/ws")
+    @openapi.definition(
+        summary="Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
+        description=DESCRIPTION,
+        response=openapi.definitions.Response("Switching Protocols (WebSocket)", status=101),
     )
-    await gateway.attach(conn)
-    try:
-        while not conn.closed:
-            raw = await ws.recv()
-            if raw is None:
-                break
-            await gateway.handle(conn, raw)
-    except ConnectionClosed:
-        pass
-    finally:
-        # Sanic cancels this handler when the peer's close frame or EOF arrives; cleanup runs
-        # in its own task so that the cancellation cannot cut it short.
-        await asyncio.shield(spawn(gateway.detach(conn)))
+    async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
+        who = identify(settings, request)
+        if who is None:
+            ws_refused.labels("unauthorized").inc()
+            await ws.close(CLOSE_UNAUTHORIZED, "invalid token")
+            return
+        if gateway.full:
+            ws_refused.labels("capacity").inc()
+            await ws.close(CLOSE_TRY_AGAIN, "server at capacity, try again later")
+            return
+        identity, token = who
+        conn = Connection(ws, identity)
+        conn.send(
+            {
+                "type": "session",
+                "payload": {
+                    "user_id": identity.sub,
+                    "token": token,
+                    "role": identity.role.value,
+                    "worker": gateway.worker_id,
+                },
+                "timestamp": now_iso(),
+            }
+        )
+        await gateway.attach(conn)
+        try:
+            while not conn.closed:
+                raw = await ws.recv()
+                if raw is None:
+                    break
+                await gateway.handle(conn, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            # Sanic cancels this handler when the peer's close frame or EOF arrives; cleanup
+            # runs in its own task so that the cancellation cannot cut it short.
+            await asyncio.shield(spawn(gateway.detach(conn)))
+
+    return bp

@@ -5,44 +5,45 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 
 import pytest
 
-from app.bus import Hub, create_redis
 from app.config import Settings
-from app.db import connect_database
 from app.db.migrate import migrate
 from app.roulette import appender
 from app.roulette.appender import Appender, QueueFull
-from app.roulette.live import CHANNEL_PREFIX
+from app.roulette.live import topic
+from app.services import Services
+from app.ws.delivery import topic_channel, unpack
 
 
 @pytest.fixture
-async def app(tmp_path) -> AsyncIterator[SimpleNamespace]:
-    """What the appender uses of a worker's app: its database pool and pub/sub hub."""
+async def services(tmp_path) -> AsyncIterator[Services]:
+    """What the appender uses of a worker: its database pool and gateway (and the hub under it)."""
     settings = Settings.from_env(
         {"DATABASE_URL": f"sqlite:///{tmp_path}/voxhub.db", "REDIS_URL": "memory://"}
     )
     await asyncio.to_thread(migrate, settings)
-    db = await connect_database(settings)
-    hub = Hub(create_redis(settings))
-    await hub.start()
-    yield SimpleNamespace(ctx=SimpleNamespace(db=db, hub=hub))
-    await hub.close()
-    await hub.redis.aclose()
-    await db.disconnect()
+    services = Services.build(settings)
+    await services.start()
+    yield services
+    await services.close()
+
+
+def _appender(services: Services) -> Appender:
+    return Appender(services.db, services.gateway)
 
 
 async def test_a_full_queue_refuses_and_what_was_queued_is_committed_in_order(
-    app: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(appender, "MAX_PENDING", 5)
     published: list[dict] = []
-    await app.ctx.hub.subscribe(
-        CHANNEL_PREFIX + "k", lambda text: published.append(json.loads(text))
+    await services.hub.subscribe(
+        topic_channel(topic("k")),
+        lambda _channel, payload: published.append(json.loads(unpack(payload)[1])),
     )
-    saves = Appender(app)
+    saves = _appender(services)
     queued = [saves.append("k", number) for number in (3, 1, 4, 1, 5)]
     with pytest.raises(QueueFull):
         saves.append("k", 9)
@@ -62,19 +63,19 @@ async def test_a_full_queue_refuses_and_what_was_queued_is_committed_in_order(
 
 
 async def test_a_failed_commit_fails_its_saves_and_the_queue_goes_on(
-    app: SimpleNamespace,
+    services: Services,
 ) -> None:
-    saves = Appender(app)
+    saves = _appender(services)
     # Handlers validate numbers first; here the database's own check refuses it.
     with pytest.raises(Exception, match="number_on_the_wheel|CHECK constraint"):
         await saves.append("k", 99)
     assert (await saves.append("k", 8)).numbers == [8]
 
 
-async def test_a_cancelled_writer_leaves_no_save_waiting(app: SimpleNamespace) -> None:
+async def test_a_cancelled_writer_leaves_no_save_waiting(services: Services) -> None:
     """At worker teardown the writer may be cancelled mid-commit: every queued save, the ones
     in its batch too, ends cancelled rather than waiting forever."""
-    saves = Appender(app)
+    saves = _appender(services)
     first = saves.append("k", 1)
     await asyncio.sleep(0)  # the writer takes `first` into its batch and starts committing
     second = saves.append("k", 2)

@@ -25,8 +25,8 @@ async def test_a_batch_appends_in_order_and_each_save_sees_its_own_history(
         batch = await store.append(db, key, [1, 36, 0])
         assert [s.numbers for s in batch] == [[5, 1], [5, 1, 36], [5, 1, 36, 0]]
         assert (await store.get(db, key)).numbers == [5, 1, 36, 0]
-        (listed,) = [s for s in await store.list_sessions(db) if s["key"] == key]
-        assert listed["count"] == 4 and listed["last_number"] == 0
+        (listed,) = [s for s in await store.list_sessions(db) if s.key == key]
+        assert listed.count == 4 and listed.last_number == 0
 
         # Concurrent batches on one key: distinct, gapless positions, each batch contiguous.
         batches = [[n, n, n] for n in range(10)]

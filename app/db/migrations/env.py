@@ -28,7 +28,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(async_url(config.get_main_option("sqlalchemy.url")))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic was started without sqlalchemy.url")
+    engine = create_async_engine(async_url(url))
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sanic
 
-from app.ws.lean import SUPPORTED_SANIC, LeanEvent, _lean
+from app.compat.sanic_lean_ws import SUPPORTED, LeanEvent, _lean
 
 
 async def test_lean_event_wakes_every_waiter_and_keeps_no_list_behind() -> None:
@@ -51,7 +51,7 @@ async def test_an_event_with_a_waiter_is_kept() -> None:
 def test_the_dropped_queue_is_never_used_by_sanic() -> None:
     """The protocol sets the assembler's `completed_queue` to None: safe only while nothing in
     Sanic reads it. A Sanic release that does fails here (and at start-up, by version)."""
-    assert sanic.__version__.startswith(SUPPORTED_SANIC)
+    assert sanic.__version__.startswith(SUPPORTED)
     package = Path(sanic.__file__).parent
     uses = [
         f"{path.relative_to(package)}: {line.strip()}"

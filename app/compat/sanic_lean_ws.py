@@ -7,8 +7,8 @@ empty nearly all the time, and for a queue Sanic 25.12 creates and never reads. 
 gives the events list-based waiters (56 bytes empty; a socket's events have at most a waiter or
 two) and drops the unused queue.
 
-Only attributes are swapped, never Sanic's logic; `SUPPORTED_SANIC` pins the release these
-attributes were checked against (tests/ws/test_lean.py re-checks the unused queue).
+Only attributes are swapped, never Sanic's logic; `pin` names the release these attributes
+were checked against (tests/compat/test_sanic_lean_ws.py re-checks them and the unused queue).
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ import sanic
 from sanic.server.protocols.websocket_protocol import WebSocketProtocol
 from sanic.server.websockets.impl import WebsocketImplProtocol
 
-SUPPORTED_SANIC = "25.12."
+from app.compat import pin
 
+SUPPORTED = "25.12."
 # Checked once, when `voxhub serve` imports the protocol, not per connection.
-if not sanic.__version__.startswith(SUPPORTED_SANIC):
-    raise RuntimeError(
-        f"app.ws.lean was checked against Sanic {SUPPORTED_SANIC}x, found "
-        f"{sanic.__version__}: re-check the events it replaces before upgrading"
-    )
+pin("sanic", SUPPORTED, __name__)
 
 
 class LeanEvent(asyncio.Event):
@@ -37,12 +34,12 @@ class LeanEvent(asyncio.Event):
 
     def __init__(self, value: bool = False) -> None:  # no super(): it would build a deque
         self._value = value
-        self._waiters: list[asyncio.Future[bool]] = []  # type: ignore[assignment]
+        self._waiters: list[asyncio.Future[bool]] = []  # type: ignore[assignment]  # a list where asyncio declares a deque: the point of the class
 
 
 def _lean(event: asyncio.Event) -> asyncio.Event:
     """`event`'s state in a LeanEvent; the original if a task already waits on it."""
-    if event._waiters:  # type: ignore[attr-defined]
+    if event._waiters:  # private to asyncio.Event, read only
         return event
     return LeanEvent(event.is_set())
 

@@ -4,8 +4,8 @@ import asyncio
 
 import sqlalchemy as sa
 
-from app.config import Settings
 from app.compat import sqlalchemy_compile_cache as compile_cache
+from app.config import Settings
 from app.db import connect_database
 from app.db.migrate import migrate
 from app.db.tables.users import users
@@ -36,3 +36,17 @@ async def test_same_shaped_statements_get_their_own_values(postgres_server) -> N
         assert len(compile_cache._cache) > 0
     finally:
         await db.disconnect()
+
+
+def test_the_patched_hook_is_still_there_in_the_pinned_release() -> None:
+    """The cache replaces `PostgresConnection._compile` and calls it for what it cannot key;
+    a databases release without it, or with another signature, must fail here."""
+    import inspect
+
+    import databases
+    from databases.backends.postgres import PostgresConnection
+
+    assert databases.__version__.startswith(compile_cache.SUPPORTED)
+    original = compile_cache._original_compile
+    assert list(inspect.signature(original).parameters) == ["self", "query"]
+    assert "_dialect" in inspect.getsource(PostgresConnection.__init__)
