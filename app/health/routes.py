@@ -9,33 +9,68 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
+from sanic.response import HTTPResponse
 
-from app.media.registry import active_conversations
+from app.http.bodies import Body, document, respond
+from app.media.service import MediaService
+from app.services import Services, services_of
 
 bp = Blueprint("health")
 
 CHECK_TIMEOUT = 2.0
 
 
-async def _check_database(request: Request) -> None:
-    await request.app.ctx.db.fetch_val("SELECT 1")
+class Checks(Body):
+    database: str
+    redis: str
 
 
-async def _check_redis(request: Request) -> None:
-    await request.app.ctx.redis.ping()
+class HealthBody(Body):
+    """Readiness: `ok`, or `unavailable` with the failing checks named (503)."""
+
+    status: str
+    time: str
+    timestamp: str
+    active_conversations: int
+    uptime_seconds: float
+    checks: Checks
 
 
-async def _run_check(check, request: Request) -> str:
+class UnhealthyBody(HealthBody):
+    error: str
+
+
+class LiveBody(Body):
+    status: str
+    worker: str
+
+
+async def _check_database(services: Services) -> None:
+    await services.db.fetch_val("SELECT 1")
+
+
+async def _check_redis(services: Services) -> None:
+    await services.redis.ping()
+
+
+async def _run_check(check: Callable[[Services], Awaitable[None]], services: Services) -> str:
     try:
-        await asyncio.wait_for(check(request), CHECK_TIMEOUT)
+        await asyncio.wait_for(check(services), CHECK_TIMEOUT)
     except Exception as exc:  # any failure means "not ready"; the reason is reported
         return f"error: {type(exc).__name__}"
     return "ok"
+
+
+async def _active_conversations(services: Services) -> int:
+    try:
+        return await services.get(MediaService).active_conversations()
+    except Exception:
+        return 0
 
 
 def _now() -> tuple[str, int]:
@@ -43,65 +78,54 @@ def _now() -> tuple[str, int]:
     return now.isoformat().replace("+00:00", "Z"), int(now.timestamp())
 
 
-HEALTH = [
-    openapi.definitions.Response(
-        {
-            "application/json": {
-                "status": str,
-                "time": str,
-                "timestamp": str,
-                "active_conversations": int,
-                "uptime_seconds": float,
-                "checks": {"database": str, "redis": str},
-            }
-        },
-        status=200,
-    ),
-    openapi.definitions.Response({"application/json": {"error": str}}, status=503),
-]
-
-
-@bp.get("/health")
-@openapi.definition(
-    summary="Readiness: database, Redis and live media calls",
-    response=HEALTH,
-)
-async def health(request: Request) -> HTTPResponse:
+async def _health(request: Request) -> HTTPResponse:
+    services = services_of(request.app)
     database, redis = await asyncio.gather(
-        _run_check(_check_database, request), _run_check(_check_redis, request)
+        _run_check(_check_database, services), _run_check(_check_redis, services)
     )
-    checks = {"database": database, "redis": redis}
-    try:
-        conversations = await active_conversations(request.app.ctx.redis) if redis == "ok" else 0
-    except Exception:
-        conversations = 0
-    failing = [name for name, state in checks.items() if state != "ok"]
+    checks = Checks(database=database, redis=redis)
+    conversations = await _active_conversations(services) if redis == "ok" else 0
+    failing = [name for name, state in (("database", database), ("redis", redis)) if state != "ok"]
     iso, _ = _now()
-    body = {
+    fields: dict[str, Any] = {
         "status": "ok" if not failing else "unavailable",
         "time": iso,
         "timestamp": iso,
         "active_conversations": conversations,
-        "uptime_seconds": round(time.monotonic() - request.app.ctx.started_monotonic, 3),
+        "uptime_seconds": round(time.monotonic() - services.started_monotonic, 3),
         "checks": checks,
     }
     if failing:
-        body["error"] = f"{', '.join(failing)} unavailable"
-    return json(body, status=503 if failing else 200)
+        body = UnhealthyBody(**fields, error=f"{', '.join(failing)} unavailable")
+        return respond(body, status=503)
+    return respond(HealthBody(**fields))
+
+
+@bp.get("/health")
+@document(
+    "Readiness: database, Redis and live media calls",
+    responses={200: HealthBody, 503: UnhealthyBody},
+    public=True,
+)
+async def health(request: Request) -> HTTPResponse:
+    return await _health(request)
 
 
 @bp.get("/health/live")
-@openapi.definition(
-    summary="Liveness: the process answers (no dependency checked)",
-    response=openapi.definitions.Response(
-        {"application/json": {"status": str, "worker": str}}, status=200
-    ),
+@document(
+    "Liveness: the process answers (no dependency checked)",
+    responses={200: LiveBody},
+    public=True,
 )
 async def live(request: Request) -> HTTPResponse:
-    return json({"status": "ok", "worker": request.app.ctx.worker_id})
+    return respond(LiveBody(status="ok", worker=services_of(request.app).worker_id))
 
 
 @bp.get("/api/health")
-@openapi.definition(summary="Seed 000 health check (same checks as /health)", response=HEALTH)
+@document(
+    "Seed 000 health check (same checks as /health)",
+    responses={200: HealthBody, 503: UnhealthyBody},
+    public=True,
+)
 async def api_health(request: Request) -> HTTPResponse:
-    return await health(request)
+    return await _health(request)

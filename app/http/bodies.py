@@ -12,14 +12,15 @@ the seeds' Go servers did.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from sanic import Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Parameter, Response
+from sanic_ext.extensions.openapi.types import Schema
 
 from app.errors import bad_request
 
@@ -76,6 +77,49 @@ def respond(
     return json(payload, status=status, headers=dict(headers) if headers else None)
 
 
+class JsonSchema(Schema):
+    """A schema pydantic wrote, served as is: sanic-ext's own reading of a model class lists
+    its class variables (`model_config`) as if they were fields."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._fields = schema
+
+    def serialize(self) -> dict[str, Any]:
+        return self._fields
+
+
+def openapi_schema(shape: Any) -> Any:
+    """A model (or `list[Model]`) as an OpenAPI 3.0 schema with its definitions inlined;
+    anything else (a text type, a plain shape) is left to sanic-ext."""
+    item = get_args(shape)[0] if get_origin(shape) is list else shape
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return shape
+    schema = TypeAdapter(shape).json_schema()
+    definitions = schema.pop("$defs", {})
+    return JsonSchema(_openapi30(schema, definitions))
+
+
+def _openapi30(node: Any, definitions: dict[str, Any]) -> Any:
+    """Inline `$ref`s and say `nullable` where JSON Schema says `anyOf [..., null]`."""
+    if isinstance(node, list):
+        return [_openapi30(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _openapi30(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
+    options = node.get("anyOf")
+    if options and {"type": "null"} in options:
+        rest = [option for option in options if option != {"type": "null"}]
+        merged = {key: value for key, value in node.items() if key != "anyOf"}
+        if len(rest) == 1:
+            merged.update(rest[0])
+        else:
+            merged["anyOf"] = rest
+        merged["nullable"] = True
+        node = merged
+    return {key: _openapi30(value, definitions) for key, value in node.items()}
+
+
 def document(
     summary: str,
     *,
@@ -85,16 +129,18 @@ def document(
     public: bool = False,
     tag: str | None = None,
     content_type: str = "application/json",
+    description: str | None = None,
 ) -> Callable[[Handler], Handler]:
     """The OpenAPI description of a route: its body and response models, its query
     parameters, and whether it takes a bearer token (every route is secured unless public)."""
     return openapi.definition(
         summary=summary,
+        description=description,
         tag=tag,
-        body={content_type: body} if body else None,
+        body={content_type: openapi_schema(body)} if body else None,
         parameter=[Parameter(name, schema, "query") for name, schema in query] or None,
         response=[
-            Response({"application/json": shape}, status=status)
+            Response({"application/json": openapi_schema(shape)}, status=status)
             for status, shape in responses.items()
         ],
         secured=None if public else {"bearer": []},

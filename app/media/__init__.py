@@ -1,8 +1,9 @@
-"""WebRTC echo-and-record (seed 001): API-side signaling; the calls live in workers/media.
+"""WebRTC echo-and-record (seed 001): signaling, conversations, and the engine that holds calls.
 
-`register` adds the routes. With the embedded default (memory:// Redis) nothing outside this
-process can reach the offer queue, so the media worker runs inside the server process; with a
-shared Redis, calls are handled by `voxhub media-worker` processes.
+The API side (`routes`, `service`, `signaling`, `storage`) hands each offer to a media worker
+through Redis (`protocol`, `registry`); what a media worker does lives in `engine`, run by
+`voxhub media-worker` (`workers/media/process.py`) or, with the embedded default (memory://
+Redis, which nothing outside this process can reach), inside `voxhub serve` by `register`.
 """
 
 from __future__ import annotations
@@ -10,26 +11,23 @@ from __future__ import annotations
 from sanic import Sanic
 
 from app.media.routes import bp
+from app.media.service import MediaService
+from app.services import Services
+
+__all__ = ["MediaService", "register"]
 
 
-async def _start_embedded_worker(app: Sanic) -> None:
-    settings = app.ctx.settings
-    if not settings.embedded:
-        return
-    from workers.media.worker import MediaWorker
+def register(app: Sanic, services: Services) -> None:
+    """Add the routes, and the `MediaService` the routes and `/health` reach through
+    `services.get(MediaService)`; in embedded mode it runs the engine between start and stop."""
+    media = services.add(MediaService(services.settings, services.db, services.redis, services.hub))
 
-    worker = MediaWorker(settings, app.ctx.redis, app.ctx.db, app.ctx.hub)
-    await worker.start()
-    app.ctx.embedded_media_worker = worker
+    async def start_media(_: Sanic) -> None:
+        await media.start()
 
+    async def stop_media(_: Sanic) -> None:
+        await media.stop()
 
-async def _stop_embedded_worker(app: Sanic) -> None:
-    worker = getattr(app.ctx, "embedded_media_worker", None)
-    if worker is not None:
-        await worker.stop()
-
-
-def register(app: Sanic) -> None:
     app.blueprint(bp)
-    app.register_listener(_start_embedded_worker, "before_server_start")
-    app.register_listener(_stop_embedded_worker, "before_server_stop")
+    app.register_listener(start_media, "before_server_start")
+    app.register_listener(stop_media, "before_server_stop")

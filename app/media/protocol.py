@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 OFFER_QUEUE: Final = "voxhub:media:offers"
+RECORDING_FILENAME: Final = "user_audio.ogg"
+"""The seed's layout, which media workers write and API workers read:
+``<RECORDINGS_DIR>/<conversation id>/user_audio.ogg``."""
 REPLY_TTL_SECONDS: Final = 60
 """Replies nobody collected (the API worker died) expire instead of piling up."""
 

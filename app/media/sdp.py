@@ -2,7 +2,7 @@
 
 Answers 400 at once for offers no media worker could ever use, without a Redis round trip and
 without importing aiortc into API workers. The media worker still parses the offer with
-aiortc's own parser (`workers.media.call.validate_offer`) and may reject it too.
+aiortc's own parser (`app.media.engine.call.validate_offer`) and may reject it too.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from app.bus import Hub
+from app.errors import DomainError
 from app.media.protocol import (
     OFFER_QUEUE,
     Answer,
@@ -28,16 +29,22 @@ from app.media.registry import free_slots, live_workers
 RETRY_AFTER_SECONDS = 5
 
 
-class MediaUnavailable(Exception):
-    """No media worker can take the call now (HTTP 503 with Retry-After)."""
+class MediaUnavailable(DomainError):
+    """No media worker can take the call now (HTTP 503 with Retry-After).
+
+    `reason` labels the refused offer in the metrics (no_capacity, timeout, failed).
+    """
 
     def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
+        super().__init__(503, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         self.reason = reason
 
 
-class OfferRefused(Exception):
+class OfferRefused(DomainError):
     """The media worker could not use the offer (HTTP 400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
 
 
 @dataclass(frozen=True, slots=True)

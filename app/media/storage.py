@@ -18,15 +18,12 @@ import sqlalchemy as sa
 from databases import Database
 from redis.asyncio import Redis
 
-from app.db.tables.base import isoformat
 from app.db.tables.media import LIVE_STATES, conversations
+from app.media.protocol import RECORDING_FILENAME
 from app.media.registry import live_workers
 
 WORKER_LOST = "worker_lost"
 """End reason of calls whose media worker vanished (SIGKILL, OOM, node loss)."""
-
-
-RECORDING = "user_audio.ogg"
 
 
 def _file_size(path: Path) -> int:
@@ -102,24 +99,6 @@ async def get_conversation(db: Database, conversation_id: str) -> dict[str, Any]
     return dict(row._mapping) if row is not None else None
 
 
-def public_view(row: dict[str, Any]) -> dict[str, Any]:
-    """The JSON shape of `GET /api/conversations/{id}`."""
-    return {
-        "id": row["id"],
-        "user_id": row["user_id"],
-        "worker": row["worker"],
-        "state": row["state"],
-        "end_reason": row["end_reason"],
-        "started_at": isoformat(row["started_at"]),
-        "ended_at": isoformat(row["ended_at"]),
-        "duration": round(float(row["duration"] or 0.0), 3),
-        "bytes": int(row["bytes"] or 0),
-        "packets": int(row["packets"] or 0),
-        "echo_drops": int(row["echo_drops"] or 0),
-        "recording_url": f"/api/conversations/{row['id']}/recording",
-    }
-
-
 async def fail_lost_worker(
     db: Database, worker: str, recordings_dir: str | os.PathLike[str]
 ) -> int:
@@ -135,7 +114,9 @@ async def fail_lost_worker(
     )
     now = datetime.now(UTC)
     for row in rows:
-        size = await asyncio.to_thread(_file_size, Path(recordings_dir) / row["id"] / RECORDING)
+        size = await asyncio.to_thread(
+            _file_size, Path(recordings_dir) / row["id"] / RECORDING_FILENAME
+        )
         await finish_conversation(
             db,
             row["id"],

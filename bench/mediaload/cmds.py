@@ -16,12 +16,13 @@ from typing import Any
 import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from app.compat.aioice_host_pinning import apply_ice_policy
+from app.compat.aiortc_rtp_tap import install_opus_tap
+from app.media.engine.ice import rtc_configuration
 from bench.mediaload.detector import EchoDetector
 from bench.mediaload.pattern import FRAME_SECONDS, PatternTrack
 from bench.wsload.agent import AgentState, command
 from tests.media.peers import LOOPBACK
-from workers.media.ice import apply_ice_policy, rtc_configuration
-from workers.media.rtp_tap import install_opus_tap
 
 CALLS = "media_calls"
 ARRIVAL_GRACE = 1.0

@@ -15,6 +15,7 @@ import numpy as np
 from aiortc.codecs.opus import OpusDecoder
 from aiortc.jitterbuffer import JitterFrame
 
+from app.compat.aiortc_rtp_tap import ReceivedPacket
 from bench.mediaload.pattern import (
     FREQUENCIES,
     LOUD_RMS,
@@ -25,7 +26,6 @@ from bench.mediaload.pattern import (
     pattern,
     rms,
 )
-from workers.media.rtp_tap import ReceivedPacket
 
 LOOK_BACK: Final = 2 * len(FREQUENCIES)
 """Bursts searched for a match: an echo later than 4 s is counted as lost."""

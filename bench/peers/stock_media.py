@@ -23,8 +23,9 @@ from aiortc.contrib.media import MediaRecorder, MediaRelay
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, empty, json, raw
 
+from app.compat.aioice_host_pinning import apply_ice_policy
+from app.media.engine.ice import rtc_configuration
 from tests.media.peers import LOOPBACK
-from workers.media.ice import apply_ice_policy, rtc_configuration
 
 MAX_OFFER_BYTES = 64 * 1024
 

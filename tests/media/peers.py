@@ -20,7 +20,8 @@ import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from workers.media.ice import IcePolicy, apply_ice_policy, rtc_configuration
+from app.compat.aioice_host_pinning import IcePolicy, apply_ice_policy
+from app.media.engine.ice import rtc_configuration
 
 SAMPLE_RATE = 48_000
 FRAME_SAMPLES = 960

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from app.config import ConfigError, Settings
+from app.media.engine.worker import call_settings_from
 from app.media.protocol import Answer, Hangup, Offer, ProtocolError, is_conversation_id
 from app.media.registry import free_slots
 from app.media.sdp import InvalidOffer, check_offer
-from workers.media.worker import call_settings_from
 
 OFFER = """v=0
 o=- 1 1 IN IP4 0.0.0.0

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from app.auth.tokens import issue_token
+from app.media.engine.ogg_writer import HEADER_TYPE_EOS
 from tests.fixtures.voxhub_server import TEST_JWT_SECRET, VOXHUB
 from tests.media.conftest import ROOT, MediaApi, WorkerPool
 from tests.media.opus_samples import parse_pages
@@ -32,7 +33,6 @@ from tests.media.peers import (
     tone_ratio,
     wait_for,
 )
-from workers.media.ogg_writer import HEADER_TYPE_EOS
 
 
 def token(sub: str, role: str = "user") -> str:
@@ -319,7 +319,7 @@ async def test_video_only_and_receive_only_offers_are_400(
     media_workers.start()
     from aiortc import RTCPeerConnection
 
-    from workers.media.ice import rtc_configuration
+    from app.media.engine.ice import rtc_configuration
 
     async def offer(kind: str, direction: str) -> str:
         pc = RTCPeerConnection(rtc_configuration([]))

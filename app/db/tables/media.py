@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from app.db.tables.base import created_at, metadata
 
-CONVERSATION_STATES = ("connecting", "active", "ended", "failed")
 LIVE_STATES = ("connecting", "active")
 
 conversations = sa.Table(

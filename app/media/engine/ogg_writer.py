@@ -26,12 +26,12 @@ import zlib
 from pathlib import Path
 from typing import Final
 
-from workers.media.opus import SAMPLE_RATE, packet_samples
+from app.media.engine.opus import SAMPLE_RATE, packet_samples
 
 _BIT_REVERSED_BYTES: Final = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
-def ogg_crc(data: bytes) -> int:
+def ogg_crc(data: bytes | bytearray) -> int:
     """CRC-32 as RFC 3533 defines it for pages.
 
     Polynomial 0x04C11DB7, initial value 0, no bit reflection, no final XOR: not
@@ -180,7 +180,7 @@ class OggOpusWriter:
     def write_packet(self, packet: bytes) -> int:
         """Queue one Opus packet; returns its duration in samples.
 
-        Raises :class:`workers.media.opus.OpusPacketError` (a ``ValueError``) for
+        Raises :class:`app.media.engine.opus.OpusPacketError` (a ``ValueError``) for
         bytes that are not a valid Opus packet, before touching the file.
         """
         if self.closed:

@@ -1,4 +1,4 @@
-"""The one place that reaches into aiortc's private receiver internals.
+"""The caller's RTP packets, before aiortc decodes them (aiortc's private receiver internals).
 
 aiortc has no public API for the *encoded* media a peer sends: an
 ``RTCRtpReceiver`` pushes every RTP packet through a jitter buffer into a decoder
@@ -15,10 +15,11 @@ delay), so :func:`install_opus_tap` does two things to one receiver:
    :class:`_DiscardingDecoderQueue`, so no frame is ever decoded. Its ``None``
    sentinel still ends the remote track, as in stock aiortc.
 
-These names are private and change between aiortc releases, hence
-:data:`SUPPORTED_AIORTC` and the checks in :func:`check_aiortc_version` and
-:func:`install_opus_tap`: an upgrade fails loudly at worker start-up instead of
-silently recording nothing.
+These names are private and change between aiortc releases: `pin` refuses any release but
+the one they were read against when the module is imported (a media worker's start-up), and
+:func:`check_private_api` (run there too, and by every :func:`install_opus_tap`) refuses a
+vendored or patched aiortc whose hooks changed shape, so an upgrade fails loudly instead of
+silently recording nothing. tests/compat/test_aiortc_rtp_tap.py re-checks both.
 """
 
 from __future__ import annotations
@@ -28,20 +29,22 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, NamedTuple
 
-import aiortc
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
-SUPPORTED_AIORTC: Final = ((1, 16),)
-"""aiortc (major, minor) series whose receiver internals this module was read against."""
+from app.compat import UnsupportedVersion, pin
 
-_DECODER_QUEUE_ATTR: Final = "_RTCRtpReceiver__decoder_queue"
-_STARTED_ATTR: Final = "_RTCRtpReceiver__started"
+SUPPORTED: Final = "1.16."
+"""The aiortc series whose receiver internals this module was read against."""
+pin("aiortc", SUPPORTED, __name__)
+
+DECODER_QUEUE_ATTR: Final = "_RTCRtpReceiver__decoder_queue"
+STARTED_ATTR: Final = "_RTCRtpReceiver__started"
+ENABLED_ATTR: Final = "_enabled"
+RECEIVER_ATTRS: Final = (DECODER_QUEUE_ATTR, STARTED_ATTR, ENABLED_ATTR)
+"""The private instance attributes every tapped receiver must have."""
+HANDLER_PARAMETERS: Final = ("self", "packet", "arrival_time_ms")
 _TAP_ATTR: Final = "_voxhub_opus_tap"
-
-
-class UnsupportedAiortcVersion(RuntimeError):
-    """The installed aiortc is not one whose private receiver hooks we verified."""
 
 
 class ReceivedPacket(NamedTuple):
@@ -56,34 +59,22 @@ class ReceivedPacket(NamedTuple):
 PacketSink = Callable[[ReceivedPacket], None]
 
 
-def check_aiortc_version(version: str | None = None) -> None:
-    """Raise :class:`UnsupportedAiortcVersion` unless aiortc is a verified series.
+def check_private_api() -> None:
+    """Raise :class:`UnsupportedVersion` unless the hooked method has the shape read here.
 
-    Also checks the shape of the hooked method, so a patched or vendored aiortc
-    with the right version string but different internals is refused too.
+    A patched or vendored aiortc with the right version string but different internals is
+    refused too. (The decoder queue is an instance attribute: :func:`install_opus_tap`
+    checks it on each receiver.)
     """
-    version = aiortc.__version__ if version is None else version
-    try:
-        major, minor = (int(part) for part in version.split(".")[:2])
-    except ValueError as exc:
-        raise UnsupportedAiortcVersion(f"cannot parse aiortc version {version!r}") from exc
-    if (major, minor) not in SUPPORTED_AIORTC:
-        supported = ", ".join(f"{a}.{b}.x" for a, b in SUPPORTED_AIORTC)
-        raise UnsupportedAiortcVersion(
-            f"aiortc {version} is not supported by workers.media.rtp_tap "
-            f"(verified: {supported}); its private RTCRtpReceiver hooks must be "
-            "re-read before changing the pin"
-        )
     handler = getattr(RTCRtpReceiver, "_handle_rtp_packet", None)
-    if handler is None or list(inspect.signature(handler).parameters) != [
-        "self",
-        "packet",
-        "arrival_time_ms",
-    ]:
-        raise UnsupportedAiortcVersion(
-            "aiortc.RTCRtpReceiver._handle_rtp_packet(packet, arrival_time_ms) "
+    if handler is None or tuple(inspect.signature(handler).parameters) != HANDLER_PARAMETERS:
+        raise UnsupportedVersion(
+            f"{__name__}: aiortc.RTCRtpReceiver._handle_rtp_packet(packet, arrival_time_ms) "
             "is missing or changed shape"
         )
+
+
+check_private_api()
 
 
 class _DiscardingDecoderQueue:
@@ -126,19 +117,20 @@ def install_opus_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> OpusTap:
     ``RTCPeerConnection.setLocalDescription`` completes the negotiation. ``sink``
     runs on the event loop for every packet and must not block.
     """
-    check_aiortc_version()
+    check_private_api()
     if getattr(receiver, _TAP_ATTR, None) is not None:
         raise RuntimeError("an Opus tap is already installed on this receiver")
-    if not hasattr(receiver, _DECODER_QUEUE_ATTR) or not hasattr(receiver, _STARTED_ATTR):
-        raise UnsupportedAiortcVersion(
-            "aiortc.RTCRtpReceiver no longer has the private decoder queue "
-            f"({_DECODER_QUEUE_ATTR}) that rtp_tap replaces"
+    missing = [name for name in RECEIVER_ATTRS if not hasattr(receiver, name)]
+    if missing:
+        raise UnsupportedVersion(
+            "aiortc.RTCRtpReceiver no longer has the private decoder queue, start flag or "
+            f"enabled flag that {__name__} uses (missing: {', '.join(missing)})"
         )
-    if getattr(receiver, _STARTED_ATTR):
+    if getattr(receiver, STARTED_ATTR):
         raise RuntimeError("install_opus_tap() after the receiver started decoding")
 
     tap = OpusTap(sink)
-    setattr(receiver, _DECODER_QUEUE_ATTR, _DiscardingDecoderQueue())
+    setattr(receiver, DECODER_QUEUE_ATTR, _DiscardingDecoderQueue())
 
     original_receive: Callable[[RTCRtpReceiveParameters], Awaitable[None]] = receiver.receive
     original_handle: Callable[[Any, int], Awaitable[None]] = receiver._handle_rtp_packet
@@ -165,7 +157,7 @@ def install_opus_tap(receiver: RTCRtpReceiver, sink: PacketSink) -> OpusTap:
         await original_handle(packet, arrival_time_ms)
 
     # Instance attributes shadow the class's methods for this receiver only.
-    receiver.receive = receive  # type: ignore[method-assign]
-    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+    receiver.receive = receive  # type: ignore[method-assign]  # shadowed per instance on purpose
+    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]  # as above
     setattr(receiver, _TAP_ATTR, tap)
     return tap

@@ -24,18 +24,17 @@ from typing import Final
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
-from aiortc.mediastreams import MediaStreamError
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from workers.media.echo import DEFAULT_ECHO_QUEUE, EchoTrack
-from workers.media.ice import IcePolicy, apply_ice_policy, rtc_configuration
-from workers.media.ogg_writer import OggOpusWriter
-from workers.media.recorder import DEFAULT_RECORD_QUEUE, Recorder
-from workers.media.rtp_tap import OpusTap, ReceivedPacket, install_opus_tap
+from app.compat.aioice_host_pinning import IcePolicy, apply_ice_policy
+from app.compat.aiortc_rtp_tap import OpusTap, ReceivedPacket, install_opus_tap
+from app.media.engine.echo import DEFAULT_ECHO_QUEUE, EchoTrack
+from app.media.engine.ice import rtc_configuration
+from app.media.engine.ogg_writer import OggOpusWriter
+from app.media.engine.recorder import DEFAULT_RECORD_QUEUE, Recorder
+from app.media.protocol import RECORDING_FILENAME
 
 log = logging.getLogger("voxhub.media")
-
-RECORDING_FILENAME: Final = "user_audio.ogg"
-"""The seed's layout: ``<recordings dir>/<conversation id>/user_audio.ogg``."""
 
 _SENDING_DIRECTIONS: Final = frozenset({None, "sendrecv", "sendonly"})
 
@@ -311,15 +310,15 @@ class Call:
         elif state == "closed":
             self.end(EndReason.HANGUP)
 
-    async def _watch_remote_track(self, track: object) -> None:
+    async def _watch_remote_track(self, track: MediaStreamTrack) -> None:
         """The remote track ends on RTCP BYE / DTLS close: the caller hung up.
 
         With the decoder disabled by the tap, ``recv()`` returns nothing until
-        then (see ``rtp_tap._DiscardingDecoderQueue``).
+        then (see ``app.compat.aiortc_rtp_tap._DiscardingDecoderQueue``).
         """
         try:
             while True:
-                await track.recv()  # type: ignore[attr-defined]
+                await track.recv()
         except MediaStreamError:
             self.end(EndReason.HANGUP)
 

@@ -1,29 +1,30 @@
-"""ICE configuration for media workers: explicit servers, pinned host candidates.
+"""ICE host candidates and ports restricted to the configured ones (aioice/aiortc internals).
 
-Two problems with aiortc's defaults in a server:
+aioice 0.13 offers host candidates on every interface except loopback, from an ephemeral UDP
+port. In a container a media worker must advertise a chosen address (the pod/node IP, or
+127.0.0.1 in tests) and use a published port range. aioice has no option for either, so
+:func:`apply_ice_policy` replaces ``get_component_candidates`` on each of a peer connection's
+aioice ``Connection`` instances, reached through aiortc's private ``RTCIceGatherer._connection``
+(never process-wide: other peer connections in the same process, e.g. a test client, keep
+their own policy). Host candidates in a port range are built as aioice builds them, from its
+private ``StunProtocol``, ``candidate_foundation``, ``candidate_priority`` and
+``server_reflexive_candidate``.
 
-* ``RTCPeerConnection()`` without a configuration uses ``stun.l.google.com``; with
-  egress blocked, every answer then stalls for seconds waiting for STUN. So the
-  configuration is always built here from explicit URLs (possibly none).
-* aioice 0.13 offers host candidates on every interface except loopback, from an
-  ephemeral UDP port. In a container we must advertise a chosen address (the
-  pod/node IP, or 127.0.0.1 in tests) and use a published port range.
-  aioice has no option for either, so :func:`apply_ice_policy` replaces
-  ``get_component_candidates`` on each of a peer connection's aioice
-  ``Connection`` instances (never process-wide: other peer connections in the
-  same process, e.g. a test client, keep their own policy). This is the only
-  module touching aioice/aiortc ICE internals; :data:`SUPPORTED_AIOICE` pins them.
+`pin` names the releases these names were read in; :func:`check_private_api` (run at import)
+refuses a release whose module-level names are gone, and tests/compat/test_aioice_host_pinning.py
+re-checks them and the per-connection attributes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ipaddress
 import logging
 import random
 import socket
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,90 +32,47 @@ import aioice
 import aioice.ice
 import aioice.turn
 from aioice import Candidate, TransportPolicy
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
+from aiortc import RTCPeerConnection
+
+from app.compat import UnsupportedVersion, pin
+
+SUPPORTED_AIOICE: Final = "0.13."
+SUPPORTED_AIORTC: Final = "1.16."
+pin("aioice", SUPPORTED_AIOICE, __name__)
+pin("aiortc", SUPPORTED_AIORTC, __name__)
 
 log = logging.getLogger("voxhub.media")
 
-SUPPORTED_AIOICE: Final = ((0, 13),)
+ICE_PRIVATE_NAMES: Final = (
+    "StunProtocol",
+    "server_reflexive_candidate",
+    "candidate_foundation",
+    "candidate_priority",
+)
+"""What the port-range gatherer uses from `aioice.ice`."""
+GATHERER_PARAMETERS: Final = ("self", "component", "addresses", "timeout")
+CONNECTION_ATTRS: Final = ("_transport_policy", "_protocols", "stun_server", "turn_server")
+"""The attributes of an aioice `Connection` the gatherer reads or extends."""
 _PINNED_ATTR: Final = "_voxhub_ice_policy"
 
-
-class UnsupportedAioiceVersion(RuntimeError):
-    """The installed aioice is not one whose candidate gathering we verified."""
-
-
-def check_aioice_version(version: str | None = None) -> None:
-    """Refuse aioice releases whose private gathering code was not read."""
-    version = aioice.__version__ if version is None else version
-    try:
-        major, minor = (int(part) for part in version.split(".")[:2])
-    except ValueError as exc:
-        raise UnsupportedAioiceVersion(f"cannot parse aioice version {version!r}") from exc
-    if (major, minor) not in SUPPORTED_AIOICE:
-        raise UnsupportedAioiceVersion(
-            f"aioice {version} is not supported by workers.media.ice (verified: "
-            + ", ".join(f"{a}.{b}.x" for a, b in SUPPORTED_AIOICE)
-            + ")"
-        )
-    for name in (
-        "StunProtocol",
-        "server_reflexive_candidate",
-        "candidate_foundation",
-        "candidate_priority",
-    ):
-        if not hasattr(aioice.ice, name):
-            raise UnsupportedAioiceVersion(f"aioice.ice.{name} is missing")
+Gatherer = Callable[..., Coroutine[Any, Any, list[Candidate]]]
+"""aioice's `Connection.get_component_candidates(component, addresses, timeout)`."""
 
 
-def parse_port_range(text: str | None) -> tuple[int, int] | None:
-    """``"40000-40100"`` -> ``(40000, 40100)``; empty -> ``None`` (ephemeral ports)."""
-    if text is None or not text.strip():
-        return None
-    low_text, sep, high_text = text.strip().partition("-")
-    try:
-        low = int(low_text)
-        high = int(high_text) if sep else low
-    except ValueError as exc:
-        raise ValueError(f"invalid UDP port range {text!r}, expected LOW-HIGH") from exc
-    if not 1 <= low <= high <= 65535:
-        raise ValueError(f"invalid UDP port range {text!r}")
-    return low, high
+def check_private_api() -> None:
+    """Raise :class:`UnsupportedVersion` unless the module-level names used here exist with
+    the shape read here. (Per-connection attributes are checked by the compat test.)"""
+    missing = [f"aioice.ice.{name}" for name in ICE_PRIVATE_NAMES if not hasattr(aioice.ice, name)]
+    if not hasattr(aioice.turn, "UDP_SOCKET_BUFFER_SIZE"):
+        missing.append("aioice.turn.UDP_SOCKET_BUFFER_SIZE")
+    gatherer = getattr(aioice.Connection, "get_component_candidates", None)
+    if gatherer is None or tuple(inspect.signature(gatherer).parameters) != GATHERER_PARAMETERS:
+        missing.append("aioice.Connection.get_component_candidates(component, addresses, timeout)")
+    if missing:
+        raise UnsupportedVersion(f"{__name__}: missing or changed: {', '.join(missing)}")
 
 
-def parse_host_addresses(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Comma-separated IP addresses, validated; empty means aioice's discovery."""
-    if text is None:
-        return ()
-    items = text.split(",") if isinstance(text, str) else list(text)
-    addresses = []
-    for item in items:
-        item = item.strip()
-        if item:
-            addresses.append(str(ipaddress.ip_address(item)))
-    return tuple(addresses)
-
-
-def ice_servers(
-    stun_urls: Sequence[str] = (),
-    turn_url: str | None = None,
-    turn_username: str | None = None,
-    turn_password: str | None = None,
-) -> list[RTCIceServer]:
-    """The explicit server list; an empty list means host candidates only."""
-    servers = [RTCIceServer(urls=url) for url in stun_urls if url]
-    if turn_url:
-        servers.append(
-            RTCIceServer(urls=turn_url, username=turn_username, credential=turn_password)
-        )
-    return servers
-
-
-def rtc_configuration(servers: Sequence[RTCIceServer]) -> RTCConfiguration:
-    """An ``RTCConfiguration`` whose ``iceServers`` is never ``None``.
-
-    ``None`` is what makes aiortc fall back to Google's public STUN server.
-    """
-    return RTCConfiguration(iceServers=list(servers))
+check_private_api()
 
 
 @dataclass(frozen=True)
@@ -142,7 +100,6 @@ def apply_ice_policy(pc: RTCPeerConnection, policy: IcePolicy) -> int:
     """
     if policy.is_default:
         return 0
-    check_aioice_version()
     transports = [t.receiver.transport for t in pc.getTransceivers()]
     if pc.sctp is not None:
         transports.append(pc.sctp.transport)
@@ -152,15 +109,15 @@ def apply_ice_policy(pc: RTCPeerConnection, policy: IcePolicy) -> int:
         if getattr(connection, _PINNED_ATTR, None) is not None:
             continue
         original = connection.get_component_candidates
-        connection.get_component_candidates = types.MethodType(
-            _make_gatherer(policy, original), connection
-        )
+        # An instance attribute: this connection's method only, never aioice's class.
+        gatherer = types.MethodType(_make_gatherer(policy, original), connection)
+        connection.get_component_candidates = gatherer  # type: ignore[method-assign]  # per instance, on purpose
         setattr(connection, _PINNED_ATTR, policy)
         count += 1
     return count
 
 
-def _make_gatherer(policy: IcePolicy, original: Any) -> Any:
+def _make_gatherer(policy: IcePolicy, original: Gatherer) -> Gatherer:
     async def get_component_candidates(
         self: aioice.Connection,
         component: int,
@@ -211,7 +168,7 @@ async def _bind_in_range(
 
 async def _gather_in_port_range(
     connection: aioice.Connection,
-    original: Any,
+    original: Gatherer,
     component: int,
     hosts: list[str],
     ports: tuple[int, int],

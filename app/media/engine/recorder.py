@@ -20,8 +20,9 @@ import os
 import time
 from typing import Final
 
-from workers.media.ogg_writer import OggOpusWriter
-from workers.media.opus import (
+from app.compat.aiortc_rtp_tap import ReceivedPacket
+from app.media.engine.ogg_writer import OggOpusWriter
+from app.media.engine.opus import (
     MAX_PACKET_SAMPLES,
     SAMPLE_RATE,
     OpusPacketError,
@@ -29,7 +30,6 @@ from workers.media.opus import (
     lost_frames_packet,
     packet_samples,
 )
-from workers.media.rtp_tap import ReceivedPacket
 
 log = logging.getLogger("voxhub.media")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.media.opus import (
+from app.media.engine.opus import (
     OpusPacketError,
     frame_count,
     frame_samples,

@@ -1,4 +1,4 @@
-"""A real aiortc caller on 127.0.0.1 against :class:`workers.media.call.Call`."""
+"""A real aiortc caller on 127.0.0.1 against :class:`app.media.engine.call.Call`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import pytest
 from aioice import stun
 from aiortc import RTCPeerConnection
 
+from app.media.engine.call import Call, CallSettings, EndReason, OfferError, validate_offer
+from app.media.engine.ice import rtc_configuration
+from app.media.engine.ogg_writer import DEFAULT_PRE_SKIP, HEADER_TYPE_EOS
 from tests.media.opus_samples import parse_pages
 from tests.media.peers import (
     LOOPBACK,
@@ -23,9 +26,6 @@ from tests.media.peers import (
     tone_ratio,
     wait_for,
 )
-from workers.media.call import Call, CallSettings, EndReason, OfferError, validate_offer
-from workers.media.ice import rtc_configuration
-from workers.media.ogg_writer import DEFAULT_PRE_SKIP, HEADER_TYPE_EOS
 
 
 def settings(tmp_path: Path, **overrides: object) -> CallSettings:

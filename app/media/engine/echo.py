@@ -22,8 +22,8 @@ from typing import Final
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from workers.media.opus import SAMPLE_RATE, OpusPacketError, packet_samples
-from workers.media.rtp_tap import ReceivedPacket
+from app.compat.aiortc_rtp_tap import ReceivedPacket
+from app.media.engine.opus import SAMPLE_RATE, OpusPacketError, packet_samples
 
 TIME_BASE: Final = fractions.Fraction(1, SAMPLE_RATE)
 DEFAULT_ECHO_QUEUE: Final = 100

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
+from app.compat.aiortc_rtp_tap import ReceivedPacket
+from app.media.engine.echo import EchoTrack
+from app.media.engine.ogg_writer import DEFAULT_PRE_SKIP, OggOpusWriter
+from app.media.engine.recorder import Recorder
 from tests.media.opus_samples import encode_tone, parse_pages
 from tests.media.peers import decode_ogg
-from workers.media.echo import EchoTrack
-from workers.media.ogg_writer import DEFAULT_PRE_SKIP, OggOpusWriter
-from workers.media.recorder import Recorder
-from workers.media.rtp_tap import ReceivedPacket
 
 PACKETS = encode_tone(60)
 

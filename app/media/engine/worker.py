@@ -28,8 +28,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.bus import Hub
+from app.compat.aioice_host_pinning import IcePolicy
 from app.config import ConfigError, Settings
 from app.media import metrics
+from app.media.engine.call import Call, CallSettings, EndReason, OfferError
+from app.media.engine.ice import ice_servers, parse_host_addresses
 from app.media.protocol import (
     OFFER_QUEUE,
     REPLY_TTL_SECONDS,
@@ -46,14 +49,6 @@ from app.media.storage import (
     mark_active,
     reap_lost_workers,
 )
-from workers.media.call import Call, CallSettings, EndReason, OfferError
-from workers.media.ice import (
-    IcePolicy,
-    check_aioice_version,
-    ice_servers,
-    parse_host_addresses,
-)
-from workers.media.rtp_tap import check_aiortc_version
 
 log = logging.getLogger("voxhub.media")
 
@@ -118,9 +113,6 @@ class MediaWorker:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        # Refuse to run on aiortc/aioice releases whose private hooks were not verified.
-        check_aiortc_version()
-        check_aioice_version()
         recordings = Path(self.settings.recordings_dir)
         await asyncio.to_thread(recordings.mkdir, parents=True, exist_ok=True)
         metrics.capacity.labels(self.worker_id).set(self.capacity)
@@ -306,7 +298,7 @@ class MediaWorker:
 
     # -- control ------------------------------------------------------------------------------
 
-    def _on_control(self, payload: str) -> None:
+    def _on_control(self, channel: str, payload: str) -> None:
         try:
             command = Hangup.from_json(payload)
         except ProtocolError as exc:

@@ -1,62 +1,84 @@
-"""Explicit ICE servers and pinned host candidates (address and UDP port range)."""
+"""The private aioice/aiortc ICE hooks: version pins, the names used, pinned host candidates.
+
+Fails loudly when aioice or aiortc changes: the pinned releases, the module-level names the
+gatherer calls, the shape of the method it replaces and the per-connection attributes it reads
+(through aiortc's private `RTCIceGatherer._connection`) are all checked here.
+"""
 
 from __future__ import annotations
 
+import inspect
 import socket
 
 import aioice
+import aioice.ice
+import aiortc
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import SessionDescription
 
-from tests.media.peers import ClientPeer, SineTrack, wait_for
-from workers.media.ice import (
+import app.compat
+from app.compat import UnsupportedVersion, pin
+from app.compat.aioice_host_pinning import (
+    CONNECTION_ATTRS,
+    GATHERER_PARAMETERS,
+    ICE_PRIVATE_NAMES,
+    SUPPORTED_AIOICE,
+    SUPPORTED_AIORTC,
     IcePolicy,
-    UnsupportedAioiceVersion,
     apply_ice_policy,
-    check_aioice_version,
-    ice_servers,
-    parse_host_addresses,
-    parse_port_range,
-    rtc_configuration,
+    check_private_api,
 )
+from app.media.engine.ice import rtc_configuration
+from tests.media.peers import ClientPeer, SineTrack, wait_for
 
 
-def test_port_range_parsing() -> None:
-    assert parse_port_range("40000-40100") == (40000, 40100)
-    assert parse_port_range(" 5000 ") == (5000, 5000)
-    assert parse_port_range("") is None
-    assert parse_port_range(None) is None
-    for bad in ("40100-40000", "0-10", "1-70000", "a-b", "1-2-3"):
-        with pytest.raises(ValueError):
-            parse_port_range(bad)
-
-
-def test_host_address_parsing() -> None:
-    assert parse_host_addresses("127.0.0.1, 10.0.0.5") == ("127.0.0.1", "10.0.0.5")
-    assert parse_host_addresses(["::1"]) == ("::1",)
-    assert parse_host_addresses("") == ()
-    with pytest.raises(ValueError):
-        parse_host_addresses("localhost")
-
-
-def test_configuration_is_always_explicit() -> None:
-    # None would make aiortc use stun.l.google.com; an empty list means "no servers".
-    assert rtc_configuration([]).iceServers == []
-    servers = ice_servers(
-        ["stun:stun.internal:3478", ""], "turn:turn.internal:3478", "user", "secret"
-    )
-    assert [s.urls for s in servers] == ["stun:stun.internal:3478", "turn:turn.internal:3478"]
-    assert (servers[1].username, servers[1].credential) == ("user", "secret")
-    assert rtc_configuration(servers).iceServers == servers
-
-
-def test_aioice_version_is_pinned() -> None:
+def test_aioice_version_is_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     assert aioice.__version__.startswith("0.13.")
-    check_aioice_version()
+    assert aioice.__version__.startswith(SUPPORTED_AIOICE)
+    assert aiortc.__version__.startswith(SUPPORTED_AIORTC)
+    pin("aioice", SUPPORTED_AIOICE, "test")
+    check_private_api()
     for version in ("0.14.0", "1.0.0", "x"):
-        with pytest.raises(UnsupportedAioiceVersion):
-            check_aioice_version(version)
+        monkeypatch.setattr(app.compat, "version", lambda name, found=version: found)
+        with pytest.raises(UnsupportedVersion):
+            pin("aioice", SUPPORTED_AIOICE, "app.compat.aioice_host_pinning")
+
+
+def test_the_private_names_used_still_exist() -> None:
+    for name in ICE_PRIVATE_NAMES:
+        assert callable(getattr(aioice.ice, name)), name
+    assert isinstance(aioice.turn.UDP_SOCKET_BUFFER_SIZE, int)
+    gatherer = aioice.Connection.get_component_candidates
+    assert tuple(inspect.signature(gatherer).parameters) == GATHERER_PARAMETERS
+    assert inspect.iscoroutinefunction(gatherer)
+
+
+async def test_each_connection_has_the_attributes_the_gatherer_uses() -> None:
+    pc = RTCPeerConnection(rtc_configuration([]))
+    try:
+        transceiver = pc.addTransceiver("audio")
+        gatherer = transceiver.receiver.transport.transport.iceGatherer
+        connection = gatherer._connection  # aiortc's private handle on the aioice agent
+        assert isinstance(connection, aioice.Connection)
+        for name in CONNECTION_ATTRS:
+            assert hasattr(connection, name), name
+        assert isinstance(connection._protocols, list)
+    finally:
+        await pc.close()
+
+
+def test_a_changed_gatherer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def get_component_candidates(self: object, component: int) -> list:  # lost arguments
+        return []
+
+    monkeypatch.setattr(aioice.Connection, "get_component_candidates", get_component_candidates)
+    with pytest.raises(UnsupportedVersion, match="get_component_candidates"):
+        check_private_api()
+    monkeypatch.undo()
+    monkeypatch.delattr(aioice.ice, "candidate_priority")
+    with pytest.raises(UnsupportedVersion, match="candidate_priority"):
+        check_private_api()
 
 
 def _candidates(sdp: str) -> list[tuple[str, int, str]]:

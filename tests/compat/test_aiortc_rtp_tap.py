@@ -1,8 +1,10 @@
-"""The private aiortc hook: version pin, and packets tapped with the decoder off."""
+"""The private aiortc hook: version pin, the private names it uses, and packets tapped with
+the decoder off. Fails loudly when aiortc changes what the tap relies on."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 import aiortc
 import aiortc.rtcrtpreceiver
@@ -12,26 +14,34 @@ from aiortc.codecs import get_decoder
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
-from tests.media.peers import LOOPBACK, ClientPeer, SineTrack, wait_for
-from workers.media.ice import apply_ice_policy, rtc_configuration
-from workers.media.opus import packet_samples
-from workers.media.rtp_tap import (
+import app.compat
+from app.compat import UnsupportedVersion, pin
+from app.compat.aioice_host_pinning import apply_ice_policy
+from app.compat.aiortc_rtp_tap import (
+    HANDLER_PARAMETERS,
+    RECEIVER_ATTRS,
+    SUPPORTED,
     ReceivedPacket,
-    UnsupportedAiortcVersion,
-    check_aiortc_version,
+    check_private_api,
     install_opus_tap,
 )
+from app.media.engine.ice import rtc_configuration
+from app.media.engine.opus import packet_samples
+from tests.media.peers import LOOPBACK, ClientPeer, SineTrack, wait_for
 
 
 def test_installed_aiortc_is_the_verified_one() -> None:
     assert aiortc.__version__.startswith("1.16.")
-    check_aiortc_version()
+    assert aiortc.__version__.startswith(SUPPORTED)
+    pin("aiortc", SUPPORTED, "app.compat.aiortc_rtp_tap")
+    check_private_api()
 
 
 @pytest.mark.parametrize("version", ["1.17.0", "1.15.2", "2.0.0", "0.9.28", "main"])
-def test_other_aiortc_versions_are_refused(version: str) -> None:
-    with pytest.raises(UnsupportedAiortcVersion, match="aiortc"):
-        check_aiortc_version(version)
+def test_other_aiortc_versions_are_refused(version: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.compat, "version", lambda name: version)
+    with pytest.raises(UnsupportedVersion, match="aiortc"):
+        pin("aiortc", SUPPORTED, "app.compat.aiortc_rtp_tap")
 
 
 def test_a_changed_receiver_hook_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,8 +49,28 @@ def test_a_changed_receiver_hook_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
         return None
 
     monkeypatch.setattr(RTCRtpReceiver, "_handle_rtp_packet", handle)
-    with pytest.raises(UnsupportedAiortcVersion, match="_handle_rtp_packet"):
-        check_aiortc_version()
+    with pytest.raises(UnsupportedVersion, match="_handle_rtp_packet"):
+        check_private_api()
+
+
+async def test_the_private_names_used_still_exist() -> None:
+    """What a receiver must have for the tap: the hooked method (its shape), the private
+    decoder queue, start flag and enabled flag; and a decoder thread that takes its frames
+    with `get()` from that queue and stops on `None`, which the replacement queue relies on."""
+    handler = RTCRtpReceiver._handle_rtp_packet
+    assert tuple(inspect.signature(handler).parameters) == HANDLER_PARAMETERS
+    assert inspect.iscoroutinefunction(handler)
+    pc = RTCPeerConnection(rtc_configuration([]))
+    try:
+        receiver = pc.addTransceiver("audio").receiver
+        for name in RECEIVER_ATTRS:
+            assert hasattr(receiver, name), name
+    finally:
+        await pc.close()
+    worker = inspect.getsource(aiortc.rtcrtpreceiver.decoder_worker)
+    assert "input_q.get()" in worker and "if task is None" in worker
+    receive = inspect.getsource(RTCRtpReceiver.receive)
+    assert "self.__decoder_queue" in receive and "self.__started = True" in receive
 
 
 async def test_install_refuses_a_second_tap_and_a_missing_decoder_queue() -> None:
@@ -52,7 +82,7 @@ async def test_install_refuses_a_second_tap_and_a_missing_decoder_queue() -> Non
             install_opus_tap(receiver, lambda packet: None)
         other = pc.addTransceiver("audio").receiver
         del other._RTCRtpReceiver__decoder_queue  # what a refactored aiortc would look like
-        with pytest.raises(UnsupportedAiortcVersion, match="decoder queue"):
+        with pytest.raises(UnsupportedVersion, match="decoder queue"):
             install_opus_tap(other, lambda packet: None)
     finally:
         await pc.close()

@@ -13,18 +13,18 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.media.opus_samples import encode_tone, parse_pages, tone_frames
-from tests.media.peers import decode_ogg
-from workers.media.ogg_writer import (
+from app.media.engine.ogg_writer import (
     DEFAULT_PRE_SKIP,
     HEADER_TYPE_BOS,
     HEADER_TYPE_EOS,
     OggOpusWriter,
     ogg_crc,
 )
-from workers.media.opus import lost_frames_packet
+from app.media.engine.opus import lost_frames_packet
+from tests.media.opus_samples import encode_tone, parse_pages, tone_frames
+from tests.media.peers import decode_ogg
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def reference_crc(data: bytes) -> int:
@@ -164,7 +164,7 @@ def test_large_packets_start_a_new_page(tmp_path: Path) -> None:
 CHILD = """
 import sys, time
 from tests.media.opus_samples import encode_tone
-from workers.media.ogg_writer import OggOpusWriter
+from app.media.engine.ogg_writer import OggOpusWriter
 
 packets = encode_tone(400)
 writer = OggOpusWriter(sys.argv[1], packets_per_page=5)

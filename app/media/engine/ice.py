@@ -1,0 +1,66 @@
+"""ICE configuration for media workers: explicit servers, host addresses and UDP ports.
+
+``RTCPeerConnection()`` without a configuration uses ``stun.l.google.com``; with egress
+blocked, every answer then stalls for seconds waiting for STUN. So the configuration is always
+built here from explicit URLs (possibly none). Host candidates are pinned to
+``MEDIA_HOST_ADDRESSES`` and ``MEDIA_UDP_PORTS`` by `app.compat.aioice_host_pinning`, the one
+module touching aioice/aiortc ICE internals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from aiortc import RTCConfiguration, RTCIceServer
+
+
+def parse_port_range(text: str | None) -> tuple[int, int] | None:
+    """``"40000-40100"`` -> ``(40000, 40100)``; empty -> ``None`` (ephemeral ports)."""
+    if text is None or not text.strip():
+        return None
+    low_text, sep, high_text = text.strip().partition("-")
+    try:
+        low = int(low_text)
+        high = int(high_text) if sep else low
+    except ValueError as exc:
+        raise ValueError(f"invalid UDP port range {text!r}, expected LOW-HIGH") from exc
+    if not 1 <= low <= high <= 65535:
+        raise ValueError(f"invalid UDP port range {text!r}")
+    return low, high
+
+
+def parse_host_addresses(text: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Comma-separated IP addresses, validated; empty means aioice's discovery."""
+    if text is None:
+        return ()
+    items = text.split(",") if isinstance(text, str) else list(text)
+    addresses = []
+    for item in items:
+        item = item.strip()
+        if item:
+            addresses.append(str(ipaddress.ip_address(item)))
+    return tuple(addresses)
+
+
+def ice_servers(
+    stun_urls: Sequence[str] = (),
+    turn_url: str | None = None,
+    turn_username: str | None = None,
+    turn_password: str | None = None,
+) -> list[RTCIceServer]:
+    """The explicit server list; an empty list means host candidates only."""
+    servers = [RTCIceServer(urls=url) for url in stun_urls if url]
+    if turn_url:
+        servers.append(
+            RTCIceServer(urls=turn_url, username=turn_username, credential=turn_password)
+        )
+    return servers
+
+
+def rtc_configuration(servers: Sequence[RTCIceServer]) -> RTCConfiguration:
+    """An ``RTCConfiguration`` whose ``iceServers`` is never ``None``.
+
+    ``None`` is what makes aiortc fall back to Google's public STUN server.
+    """
+    return RTCConfiguration(iceServers=list(servers))
