@@ -20,7 +20,7 @@ MAX_MEMBERS = 100
 AiMode = Literal["off", "advice", "autoreply"]
 """A member's AI in a chat (the values of `app.db.tables.messenger.AI_MODES`)."""
 
-PositiveId = Annotated[int, Field(gt=0)]
+PositiveId = Annotated[int, Field(ge=1)]
 
 
 def _not_blank(text: str) -> str:
