@@ -68,13 +68,3 @@ def not_found(message: str = "not found") -> DomainError:
 
 def too_many(message: str, retry_after: int) -> DomainError:
     return DomainError(429, message, headers={"Retry-After": str(retry_after)})
-
-
-class ApiError(DomainError):
-    """TEMPORARY bridge for domains not yet moved to DomainError; removed before landing."""
-
-    def __init__(
-        self, status: int, message: str, *, headers: Mapping[str, str] | None = None, **fields: Any
-    ) -> None:
-        super().__init__(status, message, headers=headers, **fields)
-        self.status_code = status

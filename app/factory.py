@@ -10,7 +10,6 @@ below is the whole map of the service.
 from __future__ import annotations
 
 import importlib
-import inspect
 from typing import Protocol, cast
 
 from sanic import Sanic
@@ -19,7 +18,7 @@ from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from app import ws
-from app.auth import guards
+from app.auth.guards import authenticator
 from app.config import Settings
 from app.http.errors import install_error_handler
 from app.observability.logs import configure_logging
@@ -56,23 +55,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
 
     install_error_handler(app)
     install_observability(app, settings)
-    # TEMPORARY bridge while domains move onto Services (removed before this work lands).
-    if hasattr(guards, "authenticator"):
-        app.register_middleware(guards.authenticator(settings.jwt_secret), "request", priority=90)
-    else:
-        app.register_middleware(guards.authenticate, "request", priority=90)
-    for name, value in (
-        ("settings", settings),
-        ("worker_id", services.worker_id),
-        ("started_monotonic", services.started_monotonic),
-        ("db", services.db),
-        ("redis", services.redis),
-        ("hub", services.hub),
-        ("gateway", services.gateway),
-        ("ws_router", services.router),
-        ("rate_limiter", services.limiter),
-    ):
-        setattr(app.ctx, name, value)
+    app.register_middleware(authenticator(settings.jwt_secret), "request", priority=90)
     app.blueprint(observability_bp)
 
     async def open_connections(_: Sanic) -> None:
@@ -85,11 +68,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.register_listener(close_connections, "after_server_stop", priority=-100)
     ws.install(app, services.gateway, settings)
     for name in DOMAINS:
-        module = importlib.import_module(name)
-        if len(inspect.signature(module.register).parameters) == 1:  # TEMPORARY bridge
-            module.register(app)
-        else:
-            cast(Domain, module).register(app, services)
+        cast(Domain, importlib.import_module(name)).register(app, services)
     return app
 
 

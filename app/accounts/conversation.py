@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from app.db.sql import fetch_returned
 from app.db.tables.accounts import conversation_messages
 from app.db.tables.base import isoformat
 
@@ -36,9 +37,10 @@ async def last_messages(db: Database, user_id: int, limit: int) -> list[dict[str
 
 
 async def add_message(db: Database, user_id: int, role: str, content: str) -> dict[str, Any]:
-    row = await db.fetch_one(
+    row = await fetch_returned(
+        db,
         conversation_messages.insert()
         .values(user_id=user_id, role=role, content=content)
-        .returning(*conversation_messages.c)
+        .returning(*conversation_messages.c),
     )
     return _serialize(row)

@@ -22,7 +22,7 @@ from sanic.response import json as json_response
 
 from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.accounts import idempotency_records
-from app.errors import ApiError, bad_request
+from app.errors import DomainError, bad_request
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -60,10 +60,10 @@ def _fingerprint(operation: str, request_body: dict[str, Any]) -> str:
 async def _settle(action: Callable[[], Awaitable[Outcome]]) -> Outcome:
     try:
         return await action()
-    except ApiError as exc:
-        if exc.status_code not in STORED_ERRORS:
+    except DomainError as exc:
+        if exc.status not in STORED_ERRORS:
             raise
-        return Outcome(exc.status_code, {"error": str(exc), **exc.fields})
+        return Outcome(exc.status, {"error": exc.message, **exc.fields})
 
 
 async def run_once(
@@ -104,7 +104,7 @@ async def _replay(db: Database, user_id: int, key: str, fingerprint: str) -> Out
         )
     )
     if record is None:
-        raise ApiError(409, f"a request with this {HEADER} is still in progress; retry")
+        raise DomainError(409, f"a request with this {HEADER} is still in progress; retry")
     if record["fingerprint"] != fingerprint:
-        raise ApiError(422, f"this {HEADER} was already used for a different request")
+        raise DomainError(422, f"this {HEADER} was already used for a different request")
     return Outcome(record["status_code"], json.loads(record["response"]), replayed=True)

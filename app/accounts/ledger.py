@@ -16,7 +16,7 @@ from app.accounts.json_columns import dump_json, load_json
 from app.db.tables.accounts import token_ledger
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.users import users
-from app.errors import ApiError, not_found
+from app.errors import DomainError, not_found
 
 
 async def balance_of(db: Database, user_id: int) -> int | None:
@@ -58,7 +58,7 @@ async def spend(
         current = await balance_of(db, user_id)
         if current is None:
             raise not_found("user not found")
-        raise ApiError(402, "insufficient tokens", balance=current)
+        raise DomainError(402, "insufficient tokens", balance=current)
     await append(db, user_id, -amount, balance, "spend", details, idempotency_key)
     return balance
 

@@ -14,6 +14,7 @@ from databases import Database
 from databases.interfaces import Record
 
 from app.accounts import ledger
+from app.db.sql import fetch_returned
 from app.db.tables.accounts import plans, user_plans
 from app.db.tables.base import isoformat, utcnow
 from app.errors import not_found
@@ -100,5 +101,5 @@ async def subscribe(
         "end_date": start + timedelta(days=plan["duration_days"]),
         "tokens_credited": plan["tokens"],
     }
-    row = await db.fetch_one(user_plans.insert().values(**values).returning(*user_plans.c))
+    row = await fetch_returned(db, user_plans.insert().values(**values).returning(*user_plans.c))
     return _serialize_subscription(row, plan["name"]), balance

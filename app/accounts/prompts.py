@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from app.db.sql import fetch_returned
 from app.db.tables.accounts import prompts
 from app.db.tables.base import isoformat
 
@@ -42,10 +43,11 @@ async def create_prompt(
             await db.execute(
                 prompts.update().where(prompts.c.user_id == user_id).values(is_selected=False)
             )
-        row = await db.fetch_one(
+        row = await fetch_returned(
+            db,
             prompts.insert()
             .values(user_id=user_id, name=name, content=content, is_selected=selected)
-            .returning(*prompts.c)
+            .returning(*prompts.c),
         )
     return _serialize(row)
 

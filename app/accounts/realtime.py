@@ -13,7 +13,7 @@ import openai
 from openai import AsyncOpenAI
 
 from app.config import Settings
-from app.errors import ApiError
+from app.errors import DomainError
 
 DEFAULT_INSTRUCTIONS = (
     "You are a friendly voice assistant. Speak naturally, listen carefully and keep answers short."
@@ -56,15 +56,15 @@ async def mint_client_secret(
             },
         )
     except openai.APITimeoutError:
-        raise ApiError(502, "OpenAI did not answer in time") from None
+        raise DomainError(502, "OpenAI did not answer in time") from None
     except openai.APIStatusError as exc:
-        raise ApiError(
+        raise DomainError(
             502,
             f"OpenAI refused the request ({exc.status_code}): {_upstream_message(exc)}",
             upstream_status=exc.status_code,
         ) from None
     except openai.OpenAIError as exc:
-        raise ApiError(502, f"OpenAI is unreachable: {type(exc).__name__}") from None
+        raise DomainError(502, f"OpenAI is unreachable: {type(exc).__name__}") from None
     body = secret.to_dict(mode="json")
     body["client_secret"] = {"value": secret.value, "expires_at": secret.expires_at}
     return body

@@ -1,16 +1,7 @@
-"""Identity shared by every domain: JWTs, who is calling, and what they may act on."""
-
-from sanic import Sanic
+"""Identity shared by every domain: JWTs, who is calling, what they may act on, passwords and
+the Telegram Mini App check. It knows no domain: the sign-in routes live in `app.accounts`."""
 
 from app.auth.identity import Identity, Role
 from app.auth.tokens import TokenError, decode_token, issue_token
 
 __all__ = ["Identity", "Role", "TokenError", "decode_token", "issue_token"]
-
-
-def register(app: Sanic) -> None:
-    """Add `/api/auth/*`. Imported lazily: the routes use the accounts domain, which itself
-    imports the guards from this package."""
-    from app.auth.routes import bp
-
-    app.blueprint(bp)

@@ -1,14 +1,15 @@
 """Who is calling, checked on every request that carries or needs a token.
 
-`authenticate` is a request middleware: a present but invalid Bearer token is refused with 401
-even on public routes, because a client that sends a broken token should learn so at once.
+`authenticator(secret)` builds the request middleware: a present but invalid Bearer token is
+refused with 401 even on public routes, because a client that sends a broken token should
+learn so at once.
 `requires` decorates handlers; `resolve_user_id` is the IDOR gate for seed 000's routes that
 take a `user_id` from the client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any
 
@@ -17,36 +18,40 @@ from sanic import Request
 
 from app.auth.identity import Identity, Role
 from app.auth.tokens import TokenError, decode_token
-from app.errors import ApiError
+from app.errors import DomainError
 
 auth_failures = Counter("voxhub_auth_failures_total", "Refused credentials by reason", ["reason"])
 
 
-def identity_from_token(request: Request, token: str) -> Identity:
-    try:
-        return decode_token(request.app.ctx.settings.jwt_secret, token)
-    except TokenError as exc:
-        auth_failures.labels(exc.reason).inc()
-        raise ApiError(401, str(exc)) from None
+Middleware = Callable[[Request], Coroutine[Any, Any, None]]
 
 
-async def authenticate(request: Request) -> None:
-    request.ctx.identity = None
-    header = request.headers.get("authorization")
-    if not header:
-        return
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        auth_failures.labels("malformed").inc()
-        raise ApiError(401, "expected 'Authorization: Bearer <token>'")
-    request.ctx.identity = identity_from_token(request, token.strip())
+def authenticator(secret: str) -> Middleware:
+    """The request middleware that verifies a Bearer token with `secret`, if one is sent."""
+
+    async def authenticate(request: Request) -> None:
+        request.ctx.identity = None
+        header = request.headers.get("authorization")
+        if not header:
+            return
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            auth_failures.labels("malformed").inc()
+            raise DomainError(401, "expected 'Authorization: Bearer <token>'")
+        try:
+            request.ctx.identity = decode_token(secret, token.strip())
+        except TokenError as exc:
+            auth_failures.labels(exc.reason).inc()
+            raise DomainError(401, str(exc)) from None
+
+    return authenticate
 
 
 def current_identity(request: Request) -> Identity:
     identity: Identity | None = getattr(request.ctx, "identity", None)
     if identity is None:
         auth_failures.labels("missing").inc()
-        raise ApiError(401, "authentication required")
+        raise DomainError(401, "authentication required")
     return identity
 
 
@@ -58,7 +63,7 @@ def requires(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         async def guarded(request: Request, *args: Any, **kwargs: Any) -> Any:
             identity = current_identity(request)
             if roles and identity.role not in roles:
-                raise ApiError(403, "this token's role may not do that")
+                raise DomainError(403, "this token's role may not do that")
             return await handler(request, *args, **kwargs)
 
         return guarded
@@ -74,14 +79,14 @@ def resolve_user_id(request: Request, requested: Any) -> int:
     identity = current_identity(request)
     if requested in (None, ""):
         if identity.user_id is None:
-            raise ApiError(400, "user_id is required")
+            raise DomainError(400, "user_id is required")
         return identity.user_id
     try:
         user_id = int(requested)
     except (TypeError, ValueError):
-        raise ApiError(400, "user_id must be an integer") from None
+        raise DomainError(400, "user_id must be an integer") from None
     if isinstance(requested, bool) or user_id <= 0:
-        raise ApiError(400, "user_id must be a positive integer")
+        raise DomainError(400, "user_id must be a positive integer")
     if not identity.may_act_for(user_id):
-        raise ApiError(403, "you may only act on your own account")
+        raise DomainError(403, "you may only act on your own account")
     return user_id

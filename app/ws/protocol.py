@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from app.errors import DomainError, bad_request
+from app.errors import bad_request
 
 Frame = dict[str, Any]
 
@@ -50,10 +50,3 @@ def parse_frame(raw: str | bytes) -> Frame:
     if not isinstance(kind, str) or not kind or len(kind) > MAX_TYPE_LENGTH:
         raise bad_request("frame needs a string 'type'", code="bad_frame")
     return frame
-
-
-class WsError(DomainError):
-    """TEMPORARY bridge for domains not yet moved to DomainError; removed before landing."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(400, message, code=code)

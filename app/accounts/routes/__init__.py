@@ -1,8 +1,9 @@
-"""Seed 000's HTTP API, one blueprint per resource."""
+"""Seed 000's HTTP API and the sign-in routes, one blueprint per resource."""
 
-from app.accounts.routes import conversation, plans, prompts, realtime, tokens, users
+from app.accounts.routes import auth, conversation, plans, prompts, realtime, tokens, users
 
 BLUEPRINTS = (
+    auth.bp,
     users.bp,
     tokens.bp,
     plans.bp,

@@ -1,25 +1,18 @@
-"""What every accounts route starts with: the worker's pool and the user it acts on."""
+"""What every accounts route starts with: the worker's accounts service and the user it acts on."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from databases import Database
 from sanic import Request
 
-from app.accounts.validation import json_object
+from app.accounts.service import Accounts
 from app.auth.guards import resolve_user_id
-from app.config import Settings
 from app.db.coalesced_reads import Row
-from app.errors import not_found
+from app.errors import bad_request, not_found
+from app.services import services_of
 
 
-def database(request: Request) -> Database:
-    return request.app.ctx.db
-
-
-def settings(request: Request) -> Settings:
-    return request.app.ctx.settings
+def accounts(request: Request) -> Accounts:
+    return services_of(request.app).get(Accounts)
 
 
 def query_user_id(request: Request) -> int:
@@ -27,16 +20,20 @@ def query_user_id(request: Request) -> int:
     return resolve_user_id(request, request.args.get("user_id"))
 
 
-def body_and_user_id(request: Request) -> tuple[dict[str, Any], int]:
-    """The JSON body and its `user_id`, checked against the caller like the query one."""
-    body = json_object(request)
-    return body, resolve_user_id(request, body.get("user_id"))
+def query_int(request: Request, name: str, default: int, maximum: int) -> int:
+    """A positive integer query parameter; values above `maximum` are capped, as lists are."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise bad_request(f"{name} must be a positive integer")
+    return min(int(raw), maximum)
 
 
 async def existing_user(request: Request, user_id: int) -> Row:
     """The user's row, or 404. Read through the worker's coalesced reads (one query for all the
     requests in flight), so only for routes that hold no transaction of their own."""
-    row = await request.app.ctx.user_rows.get(user_id)
+    row = await accounts(request).user_rows.get(user_id)
     if row is None:
         raise not_found("user not found")
     return row

@@ -3,46 +3,46 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
-from app.accounts.conversation import ROLES, add_message, last_messages
-from app.accounts.docs import ERROR, documented
-from app.accounts.routes.common import body_and_user_id, database, existing_user, query_user_id
-from app.accounts.validation import choice, query_int, text
-from app.auth.guards import requires
+from app.accounts.conversation import add_message, last_messages
+from app.accounts.routes.common import accounts, existing_user, query_int, query_user_id
+from app.accounts.schemas import ConversationMessage, ConversationMessageCreate
+from app.auth.guards import requires, resolve_user_id
+from app.http.bodies import ErrorBody, document, json_body, respond_as
 
 bp = Blueprint("accounts_conversation")
 
-MESSAGE = {"id": int, "user_id": int, "role": str, "content": str, "created_at": str}
-MAX_CONTENT = 32_000
+ERRORS = {status: ErrorBody for status in (400, 401, 403, 404)}
 
 
 @bp.get("/api/conversation")
-@documented(
+@document(
     "The last `limit` messages (default 6, at most 100), oldest first",
     query=[("user_id", int), ("limit", int)],
-    responses={200: [MESSAGE], 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+    responses={200: list[ConversationMessage], **ERRORS},
+    tag="accounts",
 )
 @requires()
 async def get_conversation(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     limit = query_int(request, "limit", default=6, maximum=100)
-    db = database(request)
     await existing_user(request, user_id)
-    return json(await last_messages(db, user_id, limit))
+    messages = await last_messages(accounts(request).db, user_id, limit)
+    return respond_as(list[ConversationMessage], messages)
 
 
 @bp.post("/api/conversation")
-@documented(
+@document(
     "Save one message (role: user, assistant or system)",
-    body={"user_id": int, "role": str, "content": str},
-    responses={201: MESSAGE, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+    body=ConversationMessageCreate,
+    responses={201: ConversationMessage, **ERRORS},
+    tag="accounts",
 )
 @requires()
 async def post_conversation(request: Request) -> HTTPResponse:
-    body, user_id = body_and_user_id(request)
-    role = choice(body, "role", ROLES)
-    content = text(body, "content", MAX_CONTENT)
-    db = database(request)
+    body = json_body(request, ConversationMessageCreate)
+    user_id = resolve_user_id(request, body.user_id)
     await existing_user(request, user_id)
-    return json(await add_message(db, user_id, role, content), status=201)
+    message = await add_message(accounts(request).db, user_id, body.role, body.content)
+    return respond_as(ConversationMessage, message, status=201)

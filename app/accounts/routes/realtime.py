@@ -7,57 +7,52 @@ Minting costs nothing by itself, but a session does: it is refused below
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
-from app.accounts.docs import ERROR, documented
 from app.accounts.metrics import realtime_tokens_minted
 from app.accounts.prompts import selected_instructions
 from app.accounts.realtime import DEFAULT_INSTRUCTIONS, mint_client_secret
-from app.accounts.routes.common import database, existing_user, query_user_id, settings
+from app.accounts.routes.common import accounts, existing_user, query_user_id
+from app.accounts.schemas import RealtimeRefused, RealtimeSecret
 from app.auth.guards import requires
-from app.errors import ApiError
+from app.errors import DomainError
+from app.http.bodies import ErrorBody, document, respond_as
 
 bp = Blueprint("accounts_realtime")
 
-SECRET = {
-    "value": str,
-    "expires_at": int,
-    "session": dict,
-    "client_secret": {"value": str, "expires_at": int},
-}
-
 
 @bp.get("/api/token")
-@documented(
+@document(
     "Mint an ephemeral OpenAI Realtime secret (needs MIN_TOKEN_THRESHOLD tokens)",
     query=[("user_id", int)],
     responses={
-        200: SECRET,
-        401: ERROR,
-        402: {"error": str, "balance": int, "required": int},
-        403: ERROR,
-        404: ERROR,
-        502: ERROR,
-        503: ERROR,
+        200: RealtimeSecret,
+        401: ErrorBody,
+        402: RealtimeRefused,
+        403: ErrorBody,
+        404: ErrorBody,
+        502: ErrorBody,
+        503: ErrorBody,
     },
+    tag="accounts",
 )
 @requires()
 async def realtime_token(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
-    db = database(request)
-    config = settings(request)
+    service = accounts(request)
+    config = service.settings
     user = await existing_user(request, user_id)
-    client = request.app.ctx.openai_realtime
+    client = service.openai_realtime
     if client is None:
-        raise ApiError(503, "OpenAI is not configured")
+        raise DomainError(503, "OpenAI is not configured")
     if user["balance"] < config.min_token_threshold:
-        raise ApiError(
+        raise DomainError(
             402,
             "insufficient tokens",
             balance=user["balance"],
             required=config.min_token_threshold,
         )
-    instructions = await selected_instructions(db, user_id) or DEFAULT_INSTRUCTIONS
+    instructions = await selected_instructions(service.db, user_id) or DEFAULT_INSTRUCTIONS
     secret = await mint_client_secret(client, config, instructions)
     realtime_tokens_minted.inc()
-    return json(secret)
+    return respond_as(RealtimeSecret, secret)

@@ -6,77 +6,76 @@ same request and gets the first answer back, with nothing spent or credited twic
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from app.accounts import ledger
-from app.accounts.docs import ERROR, documented
 from app.accounts.idempotency import Outcome, idempotency_key, run_once
 from app.accounts.json_columns import dump_json
 from app.accounts.metrics import tokens_credited, tokens_spent
-from app.accounts.routes.common import body_and_user_id, database, existing_user, query_user_id
-from app.accounts.validation import positive_int, query_int
+from app.accounts.routes.common import accounts, existing_user, query_int, query_user_id
+from app.accounts.schemas import Balance, BalanceChange, InsufficientTokens, LedgerEntry
 from app.auth import Role
-from app.auth.guards import requires
+from app.auth.guards import requires, resolve_user_id
 from app.errors import bad_request
+from app.http.bodies import ErrorBody, document, json_body, respond, respond_as
 
 bp = Blueprint("accounts_tokens")
 
-BALANCE = {"user_id": int, "balance": int}
-INSUFFICIENT = {"error": str, "balance": int}
 MAX_DETAILS_BYTES = 8192
-KEY_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 422: ERROR}
-
-
-def _details(body: dict[str, Any]) -> Any:
-    details = body.get("details")
-    if len(dump_json(details) or "") > MAX_DETAILS_BYTES:
-        raise bad_request(f"details must be at most {MAX_DETAILS_BYTES} bytes of JSON")
-    return details
+KEY_ERRORS = {status: ErrorBody for status in (400, 401, 403, 404, 422)}
 
 
 @bp.get("/api/tokens")
-@documented(
+@document(
     "A user's token balance",
     query=[("user_id", int)],
-    responses={200: BALANCE, 401: ERROR, 403: ERROR, 404: ERROR},
+    responses={200: Balance, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody},
+    tag="accounts",
 )
 @requires()
 async def get_balance(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     row = await existing_user(request, user_id)
-    return json({"user_id": user_id, "balance": row["balance"]})
+    return respond(Balance.model_construct(user_id=user_id, balance=row["balance"]))
 
 
 async def _change_balance(request: Request, operation: str) -> tuple[Outcome, int]:
     """Spend or top up: the same body, key handling and answer; only the ledger call differs."""
-    body, user_id = body_and_user_id(request)
-    amount = positive_int(body.get("amount"), "amount")
-    details = _details(body)
+    change = json_body(request, BalanceChange)
+    user_id = resolve_user_id(request, change.user_id)
+    if len(dump_json(change.details) or "") > MAX_DETAILS_BYTES:
+        raise bad_request(f"details must be at most {MAX_DETAILS_BYTES} bytes of JSON")
     key = idempotency_key(request)
-    db = database(request)
+    db = accounts(request).db
 
     async def action() -> Outcome:
         if operation == "spend":
-            balance = await ledger.spend(db, user_id, amount, details, key)
+            balance = await ledger.spend(db, user_id, change.amount, change.details, key)
         else:
-            balance = await ledger.credit(db, user_id, amount, operation, details, key)
+            balance = await ledger.credit(
+                db, user_id, change.amount, operation, change.details, key
+            )
         return Outcome(200, {"user_id": user_id, "balance": balance})
 
     outcome = await run_once(
-        db, user_id=user_id, key=key, operation=operation, request_body=body, action=action
+        db,
+        user_id=user_id,
+        key=key,
+        operation=operation,
+        request_body=request.json,
+        action=action,
     )
     # A replay or a refusal moved nothing, so it counts nothing.
-    return outcome, amount if outcome.status == 200 and not outcome.replayed else 0
+    return outcome, change.amount if outcome.status == 200 and not outcome.replayed else 0
 
 
 @bp.patch("/api/tokens")
-@documented(
+@document(
     "Spend tokens (402 when the balance does not cover it); honours Idempotency-Key",
-    body={"user_id": int, "amount": int, "details": dict},
-    responses={200: BALANCE, 402: INSUFFICIENT, **KEY_ERRORS},
+    body=BalanceChange,
+    responses={200: Balance, 402: InsufficientTokens, **KEY_ERRORS},
+    tag="accounts",
 )
 @requires()
 async def spend_tokens(request: Request) -> HTTPResponse:
@@ -86,10 +85,11 @@ async def spend_tokens(request: Request) -> HTTPResponse:
 
 
 @bp.put("/api/tokens")
-@documented(
+@document(
     "Top up a balance (service and admin tokens only); honours Idempotency-Key",
-    body={"user_id": int, "amount": int, "details": dict},
-    responses={200: BALANCE, **KEY_ERRORS},
+    body=BalanceChange,
+    responses={200: Balance, **KEY_ERRORS},
+    tag="accounts",
 )
 @requires(Role.SERVICE, Role.ADMIN)
 async def top_up_tokens(request: Request) -> HTTPResponse:
@@ -99,15 +99,21 @@ async def top_up_tokens(request: Request) -> HTTPResponse:
 
 
 @bp.get("/api/tokens/history")
-@documented(
+@document(
     "A user's ledger rows, newest first (limit: default 50, at most 500)",
     query=[("user_id", int), ("limit", int)],
-    responses={200: [dict], 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+    responses={
+        200: list[LedgerEntry],
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
+    },
+    tag="accounts",
 )
 @requires()
 async def token_history(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     limit = query_int(request, "limit", default=50, maximum=500)
-    db = database(request)
     await existing_user(request, user_id)
-    return json(await ledger.history(db, user_id, limit))
+    return respond_as(list[LedgerEntry], await ledger.history(accounts(request).db, user_id, limit))

@@ -6,19 +6,11 @@ A `user` token may only touch its own account; in particular it cannot claim a T
 
 from __future__ import annotations
 
-import re
-
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
-from app.accounts.docs import ERROR, documented
-from app.accounts.routes.common import (
-    body_and_user_id,
-    database,
-    existing_user,
-    query_user_id,
-    settings,
-)
+from app.accounts.routes.common import accounts, existing_user, query_user_id
+from app.accounts.schemas import MAX_TELEGRAM_ID, ModelChoice, User, UserUpsert
 from app.accounts.users import (
     TelegramProfile,
     find_user,
@@ -26,27 +18,13 @@ from app.accounts.users import (
     set_selected_model,
     upsert_telegram_user,
 )
-from app.accounts.validation import json_object, positive_int, text
-from app.auth.guards import current_identity, requires
+from app.auth.guards import current_identity, requires, resolve_user_id
 from app.errors import bad_request, forbidden, not_found
+from app.http.bodies import ErrorBody, document, json_body, respond_as
 
 bp = Blueprint("accounts_users")
 
-MAX_TELEGRAM_ID = 2**63 - 1
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-USER_SHAPE = {
-    "id": int,
-    "telegram_id": int,
-    "username": str,
-    "first_name": str,
-    "last_name": str,
-    "language_code": str,
-    "selected_model": str,
-    "balance": int,
-    "role": str,
-    "created_at": str,
-    "updated_at": str,
-}
+ERRORS = {status: ErrorBody for status in (400, 401, 403, 404)}
 
 
 async def _check_own_telegram_id(request: Request, telegram_id: int) -> None:
@@ -54,74 +32,69 @@ async def _check_own_telegram_id(request: Request, telegram_id: int) -> None:
     identity = current_identity(request)
     if identity.privileged:
         return
-    own = await find_user(database(request), id=identity.user_id) if identity.user_id else None
+    db = accounts(request).db
+    own = await find_user(db, id=identity.user_id) if identity.user_id else None
     if own is None or own["telegram_id"] != telegram_id:
         raise forbidden("you may only act on your own account")
 
 
 @bp.post("/api/users")
-@documented(
+@document(
     "Create or update a user by Telegram id (new users get DEFAULT_TOKEN_BALANCE)",
-    body={
-        "telegram_id": int,
-        "username": str,
-        "first_name": str,
-        "last_name": str,
-        "language_code": str,
-    },
-    responses={200: USER_SHAPE, 400: ERROR, 401: ERROR, 403: ERROR},
+    body=UserUpsert,
+    responses={200: User, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody},
+    tag="accounts",
 )
 @requires()
 async def upsert_user(request: Request) -> HTTPResponse:
-    body = json_object(request)
-    telegram_id = positive_int(body.get("telegram_id"), "telegram_id", MAX_TELEGRAM_ID)
+    body = json_body(request, UserUpsert)
     profile = TelegramProfile(
-        telegram_id=telegram_id,
-        username=text(body, "username", 64, required=False),
-        first_name=text(body, "first_name", 128, required=False),
-        last_name=text(body, "last_name", 128, required=False),
-        language_code=text(body, "language_code", 16, required=False),
+        telegram_id=body.telegram_id,
+        username=body.username,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        language_code=body.language_code,
     )
-    await _check_own_telegram_id(request, telegram_id)
-    row = await upsert_telegram_user(
-        database(request), profile, settings(request).default_token_balance
-    )
-    return json(serialize_user(row))
+    await _check_own_telegram_id(request, body.telegram_id)
+    service = accounts(request)
+    row = await upsert_telegram_user(service.db, profile, service.settings.default_token_balance)
+    return respond_as(User, serialize_user(row))
 
 
 @bp.get("/api/users")
-@documented(
+@document(
     "A user by `telegram_id` or `user_id` (yourself when neither is given)",
     query=[("telegram_id", int), ("user_id", int)],
-    responses={200: USER_SHAPE, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+    responses={200: User, **ERRORS},
+    tag="accounts",
 )
 @requires()
 async def get_user(request: Request) -> HTTPResponse:
+    db = accounts(request).db
     raw_telegram_id = request.args.get("telegram_id")
     if raw_telegram_id is None:
-        row = await find_user(database(request), id=query_user_id(request))
+        row = await find_user(db, id=query_user_id(request))
     else:
         if not raw_telegram_id.isdigit() or int(raw_telegram_id) > MAX_TELEGRAM_ID:
             raise bad_request("telegram_id must be a positive integer")
         await _check_own_telegram_id(request, int(raw_telegram_id))
-        row = await find_user(database(request), telegram_id=int(raw_telegram_id))
+        row = await find_user(db, telegram_id=int(raw_telegram_id))
     if row is None:
         raise not_found("user not found")
-    return json(serialize_user(row))
+    return respond_as(User, serialize_user(row))
 
 
 @bp.patch("/api/users")
-@documented(
+@document(
     "Choose the model a user talks to",
-    body={"user_id": int, "selected_model": str},
-    responses={200: USER_SHAPE, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+    body=ModelChoice,
+    responses={200: User, **ERRORS},
+    tag="accounts",
 )
 @requires()
 async def update_user(request: Request) -> HTTPResponse:
-    body, user_id = body_and_user_id(request)
-    model = body.get("selected_model")
-    if not isinstance(model, str) or not MODEL_NAME.match(model):
-        raise bad_request("selected_model must be a model name (letters, digits, . _ : -)")
-    db = database(request)
+    choice = json_body(request, ModelChoice)
+    user_id = resolve_user_id(request, choice.user_id)
     await existing_user(request, user_id)
-    return json(serialize_user(await set_selected_model(db, user_id, model)))
+    row = await set_selected_model(accounts(request).db, user_id, choice.selected_model)
+    return respond_as(User, serialize_user(row))

@@ -1,0 +1,225 @@
+"""Seed 000's bodies, one model each: what its routes accept and what they answer.
+
+Request models are strict (a JSON `"10"`, `10.5` or `true` is not an amount); `user_id` is left
+to `resolve_user_id`, which also reads it from the query string and checks it against the
+caller. Response models describe and serialize what the routes answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, ConfigDict, Field
+
+from app.http.bodies import Body, ErrorBody
+
+# Far below BIGINT's limit, so a sum of many amounts cannot overflow the balance column.
+MAX_AMOUNT = 10**12
+MAX_TELEGRAM_ID = 2**63 - 1
+USERNAME = r"^[A-Za-z0-9_.-]{3,32}$"
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+def _blank_is_none(value: str | None) -> str | None:
+    if value == "":
+        return None
+    return None if value is None else _not_blank(value)
+
+
+NotBlank = AfterValidator(_not_blank)
+BlankIsNone = AfterValidator(_blank_is_none)
+InitData = Annotated[str, Field(min_length=1, max_length=4096), NotBlank]
+PromptName = Annotated[str, Field(min_length=1, max_length=128), NotBlank]
+PromptContent = Annotated[str, Field(min_length=1, max_length=16_000), NotBlank]
+MessageContent = Annotated[str, Field(min_length=1, max_length=32_000), NotBlank]
+# Absent, null or "" (all: none); otherwise a non-blank string.
+ProfileName = Annotated[str | None, Field(max_length=128), BlankIsNone]
+ProfileHandle = Annotated[str | None, Field(max_length=64), BlankIsNone]
+LanguageCode = Annotated[str | None, Field(max_length=16), BlankIsNone]
+PositiveId = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+Amount = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
+# Checked by resolve_user_id (an integer, or its decimal text as the query string gives it).
+UserRef = int | str | None
+
+
+# -- sign-in -------------------------------------------------------------------------------------
+
+
+class Credentials(Body):
+    username: Annotated[str, Field(pattern=USERNAME)]
+    password: Annotated[str, Field(min_length=8, max_length=128)]
+
+
+class TelegramLogin(Body):
+    init_data: InitData
+
+
+class User(Body):
+    id: int
+    telegram_id: int | None
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    language_code: str | None
+    selected_model: str | None
+    balance: int
+    role: str
+    created_at: str | None
+    updated_at: str | None
+
+
+class Session(Body):
+    user: User
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class Me(Body):
+    sub: str
+    role: str
+    user: User | None
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+
+class UserUpsert(Body):
+    telegram_id: Annotated[int, Field(ge=1, le=MAX_TELEGRAM_ID)]
+    username: ProfileHandle = None
+    first_name: ProfileName = None
+    last_name: ProfileName = None
+    language_code: LanguageCode = None
+
+
+class ModelChoice(Body):
+    user_id: UserRef = None
+    selected_model: Annotated[str, Field(pattern=MODEL_NAME)]
+
+
+# -- tokens --------------------------------------------------------------------------------------
+
+
+class BalanceChange(Body):
+    user_id: UserRef = None
+    amount: Amount
+    details: Any = None
+
+
+class Balance(Body):
+    user_id: int
+    balance: int
+
+
+class InsufficientTokens(ErrorBody):
+    balance: int
+
+
+class LedgerEntry(Body):
+    id: int
+    delta: int
+    balance_after: int
+    reason: str
+    details: Any
+    idempotency_key: str | None
+    created_at: str | None
+
+
+# -- plans ---------------------------------------------------------------------------------------
+
+
+class Plan(Body):
+    id: int
+    name: str
+    description: str | None
+    price: float
+    price_cents: int
+    currency: str
+    tokens: int
+    duration_days: int
+    is_active: bool
+
+
+class SubscribeRequest(Body):
+    user_id: UserRef = None
+    plan_id: PositiveId
+
+
+class Subscription(Body):
+    id: int
+    user_id: int
+    plan_id: int
+    plan_name: str
+    tokens_credited: int
+    start_date: str | None
+    end_date: str | None
+    is_active: bool
+    created_at: str | None
+
+
+class SubscriptionCreated(Subscription):
+    balance: int
+
+
+# -- prompts and conversation --------------------------------------------------------------------
+
+
+class PromptCreate(Body):
+    user_id: UserRef = None
+    name: PromptName
+    content: PromptContent
+    selected: bool = True
+
+
+class Prompt(Body):
+    id: int
+    user_id: int
+    name: str
+    content: str
+    is_selected: bool
+    created_at: str | None
+
+
+class ConversationMessageCreate(Body):
+    user_id: UserRef = None
+    role: Literal["user", "assistant", "system"]
+    content: MessageContent
+
+
+class ConversationMessage(Body):
+    id: int
+    user_id: int
+    role: str
+    content: str
+    created_at: str | None
+
+
+# -- realtime ------------------------------------------------------------------------------------
+
+
+class ClientSecret(Body):
+    value: str
+    expires_at: int
+
+
+class RealtimeSecret(Body):
+    """OpenAI's answer, passed through (its session object grows with the API), plus the
+    beta-era `client_secret`."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+
+    value: str
+    expires_at: int
+    session: dict[str, Any]
+    client_secret: ClientSecret
+
+
+class RealtimeRefused(ErrorBody):
+    balance: int
+    required: int

@@ -1,0 +1,30 @@
+"""What every accounts route works with, built once per worker by `register`."""
+
+from __future__ import annotations
+
+from databases import Database
+from openai import AsyncOpenAI
+
+from app.accounts.realtime import create_client
+from app.bus.ratelimit import RateLimiter
+from app.config import Settings
+from app.db.coalesced_reads import CoalescedReads
+from app.db.tables.users import users
+
+
+class Accounts:
+    def __init__(self, settings: Settings, db: Database, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.db = db
+        self.limiter = limiter
+        # Point reads of user rows, one query for all the requests in flight.
+        self.user_rows = CoalescedReads(db, users, users.c.id)
+        self.openai_realtime: AsyncOpenAI | None = None
+
+    async def start(self) -> None:
+        """One OpenAI client (one connection pool) per worker, opened in the worker's loop."""
+        self.openai_realtime = create_client(self.settings)
+
+    async def stop(self) -> None:
+        if self.openai_realtime is not None:
+            await self.openai_realtime.close()
