@@ -1,1 +1,0 @@
-from tests.accounts.client import api, pg_api  # noqa: F401  (fixtures)
