@@ -23,7 +23,6 @@ from app.config import Settings
 from app.http.errors import install_error_handler
 from app.observability.logs import configure_logging
 from app.observability.middleware import install_observability
-from app.observability.routes import bp as observability_bp
 from app.services import Services
 
 APP_NAME = "voxhub"
@@ -56,7 +55,6 @@ def create_app(settings: Settings | None = None) -> Sanic:
     install_error_handler(app)
     install_observability(app, settings)
     app.register_middleware(authenticator(settings.jwt_secret), "request", priority=90)
-    app.blueprint(observability_bp)
 
     async def open_connections(_: Sanic) -> None:
         await services.start()

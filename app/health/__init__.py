@@ -1,9 +1,10 @@
-"""Health checks serving seeds 000, 001, 003 and 004 from one set of routes."""
+"""Operational routes: health checks serving seeds 000, 001, 003 and 004, and /metrics."""
 
 from __future__ import annotations
 
 from sanic import Sanic
 
+from app.health import metrics
 from app.health.routes import bp
 from app.services import Services
 
@@ -14,3 +15,4 @@ def register(app: Sanic, services: Services) -> None:
     """Add the routes; they read the database, Redis and the media domain's live call count
     from the worker's services at request time."""
     app.blueprint(bp)
+    app.blueprint(metrics.bp)

@@ -152,24 +152,33 @@ def document(
     summary: str,
     *,
     responses: Mapping[int, Any],
-    body: type[BaseModel] | None = None,
+    body: Any = None,
     query: Iterable[tuple[str, type]] = (),
     public: bool = False,
     tag: str | None = None,
-    content_type: str = "application/json",
     description: str | None = None,
 ) -> Callable[[Handler], Handler]:
-    """The OpenAPI description of a route: its body and response models, its query
-    parameters, and whether it takes a bearer token (every route is secured unless public)."""
+    """The OpenAPI description of a route, the one way every route is described.
+
+    A body or response is a model (JSON), `list[Model]`, a `{content type: shape}` mapping for
+    other or several content types (`{"application/sdp": str, "application/json": Offer}`), or
+    a bare string for a response without a body (a 101). Every route is secured unless public.
+    """
     return openapi.definition(
         summary=summary,
         description=description,
         tag=tag,
-        body={content_type: openapi_schema(body)} if body else None,
+        body=_content(body) if body is not None else None,
         parameter=[Parameter(name, schema, "query") for name, schema in query] or None,
         response=[
-            Response({"application/json": openapi_schema(shape)}, status=status)
+            Response(shape if isinstance(shape, str) else _content(shape), status=status)
             for status, shape in responses.items()
         ],
         secured=None if public else {"bearer": []},
     )
+
+
+def _content(shape: Any) -> dict[str, Any]:
+    if isinstance(shape, Mapping) and all(isinstance(key, str) and "/" in key for key in shape):
+        return {kind: openapi_schema(value) for kind, value in shape.items()}
+    return {"application/json": openapi_schema(shape)}

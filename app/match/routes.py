@@ -10,10 +10,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
-from sanic_ext import openapi
+from sanic.response import HTTPResponse
 
+from app.http.bodies import document, respond
 from app.match.metrics import observe_sizes
+from app.match.schemas import Stats
 from app.match.service import RandomChat
 from app.services import services_of
 from app.ws.presence import live_workers, online_users
@@ -22,23 +23,11 @@ bp = Blueprint("match")
 
 
 @bp.get("/stats")
-@openapi.definition(
-    summary="Random chat statistics over all workers (public, counts only)",
-    response=openapi.definitions.Response(
-        {
-            "application/json": {
-                "waiting_users": int,
-                "active_users": int,
-                "active_rooms": int,
-                "users_in_rooms": int,
-                "server_uptime": str,
-                "uptime_seconds": float,
-                "workers": int,
-                "worker_connections": int,
-            }
-        },
-        status=200,
-    ),
+@document(
+    "Random chat statistics over all workers (public, counts only)",
+    responses={200: Stats},
+    public=True,
+    tag="match",
 )
 async def stats(request: Request) -> HTTPResponse:
     services = services_of(request.app)
@@ -46,16 +35,15 @@ async def stats(request: Request) -> HTTPResponse:
     observe_sizes(waiting, rooms)
     uptime = time.monotonic() - services.started_monotonic
     started = datetime.now(UTC) - timedelta(seconds=uptime)
-    return json(
-        {
-            "waiting_users": waiting,
-            "active_users": await online_users(services.redis),
-            "active_rooms": rooms,
-            "users_in_rooms": in_rooms,
-            # The seed names the start time "server_uptime"; the duration is uptime_seconds.
-            "server_uptime": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "uptime_seconds": round(uptime, 3),
-            "workers": len(await live_workers(services.redis)),
-            "worker_connections": services.gateway.count,
-        }
+    return respond(
+        Stats(
+            waiting_users=waiting,
+            active_users=await online_users(services.redis),
+            active_rooms=rooms,
+            users_in_rooms=in_rooms,
+            server_uptime=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            uptime_seconds=round(uptime, 3),
+            workers=len(await live_workers(services.redis)),
+            worker_connections=services.gateway.count,
+        )
     )

@@ -12,7 +12,6 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, ResponseStream, empty, file_stream, raw
-from sanic_ext import openapi
 
 from app.auth.guards import current_identity
 from app.auth.identity import Identity
@@ -66,17 +65,19 @@ def _read_offer(request: Request) -> tuple[str, bool]:
 
 
 @bp.post("/webrtc")
-@openapi.description(
-    "Body: the SDP offer as `application/sdp`, or JSON `{type: offer, sdp}`. "
-    "201 with the answer (same format), `X-Conversation-Id` and `Location`. 400 for an "
-    "unusable offer, 503 with `Retry-After` when no media worker has room."
-)
-# Two content types for one body: the JSON one is OfferBody, the SDP one plain text.
-@openapi.body({"application/sdp": str, "application/json": OfferBody})
-@openapi.response(201, {"application/sdp": str})
 @document(
     "Start an echo-and-record call: SDP offer in, SDP answer out",
-    responses={201: AnswerBody, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody, 503: ErrorBody},
+    description="Body: the SDP offer as `application/sdp`, or JSON `{type: offer, sdp}`. "
+    "201 with the answer (same format), `X-Conversation-Id` and `Location`. 400 for an "
+    "unusable offer, 503 with `Retry-After` when no media worker has room.",
+    body={"application/sdp": str, "application/json": OfferBody},
+    responses={
+        201: {"application/sdp": str, "application/json": AnswerBody},
+        400: ErrorBody,
+        413: ErrorBody,
+        415: ErrorBody,
+        503: ErrorBody,
+    },
     public=True,
 )
 async def create_call(request: Request) -> HTTPResponse:
@@ -148,8 +149,10 @@ async def get_call(request: Request, conversation_id: str) -> HTTPResponse:
 
 
 @bp.get("/api/conversations/<conversation_id:str>/recording")
-@openapi.response(200, {"audio/ogg": bytes})
-@document("The conversation's recording (OGG/Opus, 48 kHz)", responses=READ_ERRORS)
+@document(
+    "The conversation's recording (OGG/Opus, 48 kHz)",
+    responses={200: {"audio/ogg": bytes}, **READ_ERRORS},
+)
 async def get_recording(request: Request, conversation_id: str) -> ResponseStream:
     current_identity(request)
     media = _media(request)

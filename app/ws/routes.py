@@ -7,11 +7,11 @@ import uuid
 
 from sanic import Blueprint, Request
 from sanic.server.websockets.impl import WebsocketImplProtocol
-from sanic_ext import openapi
 from websockets.exceptions import ConnectionClosed
 
 from app.auth import Identity, Role, TokenError, decode_token, issue_token
 from app.config import Settings
+from app.http.bodies import document
 from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection, spawn
 from app.ws.gateway import Gateway
 from app.ws.metrics import ws_refused
@@ -49,10 +49,12 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
     bp = Blueprint("ws")
 
     @bp.websocket("/ws")
-    @openapi.definition(
-        summary="Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
+    @document(
+        "Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
         description=DESCRIPTION,
-        response=openapi.definitions.Response("Switching Protocols (WebSocket)", status=101),
+        responses={101: "Switching Protocols (WebSocket)"},
+        public=True,
+        tag="ws",
     )
     async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
         who = identify(settings, request)
