@@ -46,12 +46,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        backlog=listen_backlog(settings.backlog),
         single_process=settings.embedded,
         protocol=LeanWebSocketProtocol,
         access_log=False,
         motd=False,
     )
     Sanic.serve(primary=app, app_loader=loader)
+
+
+def listen_backlog(wanted: int, somaxconn: str = "/proc/sys/net/core/somaxconn") -> int:
+    """BACKLOG, but no more than the kernel grants (it truncates silently otherwise)."""
+    try:
+        with open(somaxconn) as limit:
+            return min(wanted, int(limit.read()))
+    except (OSError, ValueError):
+        return wanted
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

@@ -92,6 +92,9 @@ class Settings:
     host: str = env("HOST", "0.0.0.0")
     port: int = env("PORT", "8080", int)
     workers: int = env("WORKERS", "1", _positive(int))
+    # Pending connections the kernel queues before the server accepts them: a reconnect storm
+    # arrives faster than one accept loop takes it (capped by net.core.somaxconn at start).
+    backlog: int = env("BACKLOG", "4096", _positive(int))
     environment: str = env(
         "ENVIRONMENT", "development", _choice("development", "test", "production")
     )
@@ -135,6 +138,8 @@ class Settings:
     cleanup_interval: float = env("CLEANUP_INTERVAL", "30s", _positive(parse_duration))
     connection_timeout: float = env("CONNECTION_TIMEOUT", "60s", _positive(parse_duration))
     max_connections: int = env("MAX_CONNECTIONS", "10000", _positive(int))
+    # New /ws sockets one worker admits per second; the rest get 503 with Retry-After.
+    connect_rate: int = env("CONNECT_RATE", "2000", _positive(int))
     rate_limit_per_minute: int = env("RATE_LIMIT_PER_MINUTE", "60", _positive(int))
     ws_max_message_bytes: int = env("WS_MAX_MESSAGE_BYTES", "65536", _positive(int))
 

@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "fanout-peer": "bench.fanout_peer",
     "match": "bench.match",
     "media": "bench.media",
+    "ws-storm": "bench.ws_storm",
 }
 
 

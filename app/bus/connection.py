@@ -29,12 +29,21 @@ def memory_server() -> Any:
 
 
 def create_redis(settings: Settings) -> Redis:
+    """A client whose pool makes a burst wait (up to REDIS_POOL_TIMEOUT) for a free connection
+    instead of failing with "Too many connections": a thousand sockets acting at once must
+    queue, not lose work. The embedded server gets the same kind of pool."""
     if settings.embedded:
         import fakeredis
+        from fakeredis.aioredis import FakeAsyncRedisConnection
 
-        return fakeredis.FakeAsyncRedis(server=memory_server(), decode_responses=True)
-    # A blocking pool makes a burst wait for a free connection instead of failing with
-    # "Too many connections": a thousand sockets acting at once must queue, not lose work.
+        embedded_pool = BlockingConnectionPool(
+            connection_class=FakeAsyncRedisConnection,
+            server=memory_server(),
+            max_connections=settings.redis_max_connections,
+            timeout=settings.redis_pool_timeout,
+            decode_responses=True,
+        )
+        return fakeredis.FakeAsyncRedis(connection_pool=embedded_pool)
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,

@@ -67,6 +67,8 @@ class Hub:
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._closing = False
+        self._commands: list[tuple[str, str, asyncio.Future[None]]] = []
+        self._sender: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -81,6 +83,8 @@ class Hub:
 
     async def close(self) -> None:
         self._closing = True
+        if self._sender is not None:
+            self._sender.cancel()
         if self._reader:
             self._reader.cancel()
             with suppress(asyncio.CancelledError):
@@ -121,14 +125,51 @@ class Hub:
             await self._send("unsubscribe", channel)
 
     async def _send(self, command: str, channel: str) -> None:
-        """(Un)subscribe now if linked; a lost link resubscribes from `_listeners` anyway."""
+        """(Un)subscribe now if linked; a lost link resubscribes from `_listeners` anyway.
+
+        Commands wait in order while one batch is on the wire and then go as the next batch,
+        consecutive ones of a kind as one command: a storm of sockets arriving at once costs a
+        few round trips, not one per socket, and alone a command waits for no timer."""
         if self._pubsub is None or not self.connected:
             return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._commands.append((command, channel, done))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_batches())
+        await done
+
+    async def _send_batches(self) -> None:
+        batch: list[tuple[str, str, asyncio.Future[None]]] = []
         try:
-            await getattr(self._pubsub, command)(channel)
+            while self._commands:
+                batch, self._commands = self._commands, []
+                start = 0
+                while start < len(batch):
+                    command = batch[start][0]
+                    end = start
+                    while end < len(batch) and batch[end][0] == command:
+                        end += 1
+                    await self._send_group(command, [channel for _, channel, _ in batch[start:end]])
+                    start = end
+                _settle(batch)
+        finally:  # cancelled at close: nobody may wait forever (a relink resubscribes anyway)
+            self._sender = None
+            _settle(batch)
+            _settle(self._commands)
+            self._commands = []
+
+    async def _send_group(self, command: str, channels: list[str]) -> None:
+        pubsub = self._pubsub
+        if pubsub is None or not self.connected:
+            return
+        try:
+            await getattr(pubsub, command)(*channels)
         except (RedisError, OSError) as exc:
             log.warning(
-                "pub/sub %s %s failed (%s); the reader will reconnect", command, channel, exc
+                "pub/sub %s of %d channels failed (%s); the reader will reconnect",
+                command,
+                len(channels),
+                exc,
             )
             self._connected.clear()
 
@@ -199,3 +240,9 @@ class Hub:
                 listener(channel, payload)
             except Exception:
                 log.exception("listener for %s failed", channel)
+
+
+def _settle(commands: list[tuple[str, str, asyncio.Future[None]]]) -> None:
+    for _, _, done in commands:
+        if not done.done():
+            done.set_result(None)

@@ -67,6 +67,9 @@ class Gateway:
         self.count = 0
         # channel -> the local sockets that hear it: the one map from Redis back to sockets.
         self._subscribers: dict[str, set[Connection]] = {}
+        self._presence = presence.PresenceWriter(
+            redis, worker_id, presence.presence_ttl_ms(settings)
+        )
         self._gone_hooks: list[UserGoneHook] = []
         self._delivery_hooks: dict[str, list[DeliveryHook]] = {}
         self._loops: list[asyncio.Task[None]] = []
@@ -231,9 +234,7 @@ class Gateway:
         self.count += 1
         ws_connections.inc()
         if await self._add(delivery.user_channel(conn.user_id), conn):
-            await presence.mark_online(
-                self.redis, self.worker_id, conn.user_id, self._presence_ttl_ms
-            )
+            await self._presence.online(conn.user_id)
 
     async def detach(self, conn: Connection) -> None:
         """Idempotent: the receive loop, the heartbeat and shutdown may all get here.
@@ -262,7 +263,7 @@ class Gateway:
             return
         try:
             await self.hub.unsubscribe(channel, self._deliver)
-            await presence.mark_offline(self.redis, self.worker_id, user_id)
+            await self._presence.offline(user_id)
         except Exception as exc:  # Redis down: presence expires by itself
             log.warning("presence cleanup for %s failed: %s", user_id, exc)
 

@@ -8,6 +8,7 @@ the janitor (`app/ws/janitor.py`) then cleans up after its users.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
@@ -44,16 +45,8 @@ def presence_ttl_ms(settings: Settings) -> int:
     return int(settings.connection_timeout * 1000)
 
 
-async def mark_online(redis: Redis, worker_id: str, user_id: str, ttl_ms: int) -> None:
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.set(presence_key(user_id), worker_id, px=ttl_ms)
-        pipe.sadd(users_key(worker_id), user_id)
-        pipe.set(alive_key(worker_id), "1", px=ttl_ms)
-        pipe.sadd(WORKERS_KEY, worker_id)
-        await pipe.execute()
-
-
 async def mark_offline(redis: Redis, worker_id: str, user_id: str) -> None:
+    """For the janitor, on behalf of a dead worker (a live worker uses its PresenceWriter)."""
     async with redis.pipeline(transaction=False) as pipe:
         pipe.srem(users_key(worker_id), user_id)
         pipe.eval(_RELEASE, 1, presence_key(user_id), worker_id)
@@ -99,3 +92,63 @@ def texts(values: Iterable[bytes | str]) -> list[str]:
     """Members of a Redis set as text: Voxhub's clients decode replies already, but
     redis-py's types cannot say so."""
     return [value if isinstance(value, str) else value.decode() for value in values]
+
+
+class PresenceWriter:
+    """A worker's online/offline marks, written together: one pipeline per batch.
+
+    A mark waits while a batch is on the wire and goes with the next one, so a storm of
+    sockets arriving (or leaving) at once costs a few round trips instead of one per socket,
+    and a lone mark waits for no timer. Marks of one user keep their order.
+    """
+
+    def __init__(self, redis: Redis, worker_id: str, ttl_ms: int) -> None:
+        self.redis = redis
+        self.worker_id = worker_id
+        self.ttl_ms = ttl_ms
+        self._marks: list[tuple[bool, str, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def online(self, user_id: str) -> None:
+        await self._mark(True, user_id)
+
+    async def offline(self, user_id: str) -> None:
+        await self._mark(False, user_id)
+
+    async def _mark(self, online: bool, user_id: str) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((online, user_id, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_batches())
+        await done
+
+    async def _write_batches(self) -> None:
+        try:
+            while self._marks:
+                batch, self._marks = self._marks, []
+                try:
+                    await self._write(batch)
+                except Exception as exc:  # every mark of the batch fails alike; none may hang
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._writer = None
+
+    async def _write(self, batch: list[tuple[bool, str, asyncio.Future[None]]]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if any(online for online, _, _ in batch):
+                pipe.set(alive_key(self.worker_id), "1", px=self.ttl_ms)
+                pipe.sadd(WORKERS_KEY, self.worker_id)
+            for online, user_id, _ in batch:
+                if online:
+                    pipe.set(presence_key(user_id), self.worker_id, px=self.ttl_ms)
+                    pipe.sadd(users_key(self.worker_id), user_id)
+                else:
+                    pipe.srem(users_key(self.worker_id), user_id)
+                    pipe.eval(_RELEASE, 1, presence_key(user_id), self.worker_id)
+            await pipe.execute()

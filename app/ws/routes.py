@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
-from sanic import Blueprint, Request
+from sanic import Blueprint, HTTPResponse, Request
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from websockets.exceptions import ConnectionClosed
 
 from app.auth import Identity, Role, TokenError, decode_token, issue_token
 from app.config import Settings
 from app.http.bodies import document
+from app.http.errors import error_response
+from app.ws.admission import RETRY_AFTER_SECONDS, Admission
 from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection, spawn
 from app.ws.gateway import Gateway
 from app.ws.metrics import ws_refused
 from app.ws.protocol import now_iso
+
+log = logging.getLogger("voxhub.ws")
 
 DESCRIPTION = (
     "Connect with `?token=<jwt>` or without one (an anonymous user is created). "
@@ -23,7 +28,8 @@ DESCRIPTION = (
     "Client frames are JSON objects with a `type`; bad input is answered with "
     '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
     "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT, "
-    "1008 too slow to read, 1001 server shutting down."
+    "1008 too slow to read, 1001 server shutting down. Past the worker's CONNECT_RATE the "
+    "upgrade is refused with 503 and `Retry-After`; reconnect with jittered back-off."
 )
 
 
@@ -47,6 +53,19 @@ def identify(settings: Settings, request: Request) -> tuple[Identity, str] | Non
 
 def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
     bp = Blueprint("ws")
+    admission = Admission(settings.connect_rate)
+
+    @bp.on_request
+    async def admit(request: Request) -> HTTPResponse | None:
+        """Before the upgrade: past this worker's connect rate, come back in a second."""
+        if admission.admit():
+            return None
+        ws_refused.labels("connect_rate").inc()
+        return error_response(
+            503,
+            "too many new connections; retry shortly",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @bp.websocket("/ws")
     @document(
@@ -64,7 +83,7 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
             return
         if gateway.full:
             ws_refused.labels("capacity").inc()
-            await ws.close(CLOSE_TRY_AGAIN, "server at capacity, try again later")
+            await ws.close(CLOSE_TRY_AGAIN, f"server at capacity, retry in {RETRY_AFTER_SECONDS} s")
             return
         identity, token = who
         conn = Connection(ws, identity)
@@ -80,7 +99,14 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
                 "timestamp": now_iso(),
             }
         )
-        await gateway.attach(conn)
+        try:
+            await gateway.attach(conn)
+        except Exception as exc:  # Redis too slow for this storm: the client retries later
+            log.warning("socket of %s not attached, asked to retry: %s", identity.sub, exc)
+            ws_refused.labels("busy").inc()
+            await gateway.detach(conn)
+            await ws.close(CLOSE_TRY_AGAIN, f"server busy, retry in {RETRY_AFTER_SECONDS} s")
+            return
         try:
             while not conn.closed:
                 raw = await ws.recv()

@@ -22,7 +22,12 @@ Command = Callable[..., Awaitable[Any]]
 COMMANDS: dict[str, Command] = {}
 
 # Modules whose `@command`s a process serves; imported in the process, not by the benchmark.
-COMMAND_MODULES = ("bench.wsload.relay_cmds", "bench.wsload.fanout_cmds", "bench.wsload.match_cmds")
+COMMAND_MODULES = (
+    "bench.wsload.relay_cmds",
+    "bench.wsload.fanout_cmds",
+    "bench.wsload.match_cmds",
+    "bench.wsload.storm_cmds",
+)
 
 
 def command(name: str) -> Callable[[Command], Command]:
