@@ -63,8 +63,8 @@ def run(ctx: RunContext) -> Outcome:
             met = connected == burst and all_in <= TARGET_SECONDS and p99 <= TARGET_P99
             verdicts.append((burst, met, f"{burst:,}: {connected:,} in {all_in:.1f} s"))
     table.notes.append(
-        f"{CLIENT_PROCESSES} client processes, each opening half a burst at once; CONNECT_RATE "
-        "and BACKLOG at their defaults; times to session include the back-off of retries."
+        f"{CLIENT_PROCESSES} client processes, each opening its share of a burst at once; "
+        "CONNECT_RATE and BACKLOG at their defaults; times to session include retries' back-off."
     )
     largest = max(verdicts)
     reached = largest[0] >= TARGET_SOCKETS
