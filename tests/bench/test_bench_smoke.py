@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SMOKED = ["rest", "ws-capacity", "relay", "fanout", "fanout-peer", "match"]
+SMOKED = ["rest", "ws-capacity", "relay", "fanout", "fanout-peer", "match", "ws-storm"]
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,11 @@ def test_fanout_peer_runs_python_socketio_with_the_same_clients(smoke) -> None:
     compared = rows(smoke["fanout-peer"], 1)
     assert [row["target deliveries/s"] for row in compared] == [200, 1000]
     assert all(row["throughput ratio"].endswith("×") for row in compared)
+
+
+def test_ws_storm_gets_every_socket_of_a_burst_in_on_both_workers(smoke) -> None:
+    (burst,) = rows(smoke["ws-storm"])
+    assert burst["burst"] == 200 and burst["connected"] == 200 and burst["lost"] == 0
+    assert burst["workers"] == 2
+    assert 0 < burst["p50 to session (s)"] <= burst["p99 to session (s)"]
+    assert smoke["ws-storm"]["verdict"].startswith(("met", "missed"))
