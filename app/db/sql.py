@@ -9,6 +9,10 @@ from databases import Database
 from databases.interfaces import Record
 from sqlalchemy.dialects import postgresql, sqlite
 
+# The largest id a BIGINT column holds: a bigger one from a client names nothing, and must be
+# refused before it reaches the database (which would fail the statement).
+MAX_ID = 2**63 - 1
+
 
 def dialect_insert(db: Database, table: sa.Table) -> Any:
     """The INSERT of `db`'s dialect: the one that knows ON CONFLICT (both databases speak it)."""

@@ -13,6 +13,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from app.auth.guards import current_identity
+from app.db.sql import MAX_ID
 from app.errors import bad_request, forbidden
 from app.http.bodies import ErrorBody, document, json_body, respond
 from app.messenger.schemas import Advice, AiModeUpdate, Chat, ChatCreate, Message, MessageCreate
@@ -52,8 +53,8 @@ def _query_int(args: Mapping[str, Any], name: str) -> int | None:
         value = int(raw)
     except (TypeError, ValueError):
         raise bad_request(f"{name} must be an integer") from None
-    if value < 0:
-        raise bad_request(f"{name} must not be negative")
+    if not 0 <= value <= MAX_ID:
+        raise bad_request(f"{name} must be an integer from 0 to {MAX_ID}")
     return value
 
 

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.config import Settings
+from app.db.sql import MAX_ID
 from app.errors import DomainError, bad_request, not_found
 from app.messenger import storage
 from app.messenger.ai.jobs import AiJob, job_queue, jobs_for
@@ -59,8 +60,9 @@ class Messenger:
         return await self.chat(chat_id, creator_id)
 
     async def require_member(self, chat_id: int, user_id: int) -> ChatMember:
-        """Non-members learn nothing, not even that the chat exists: 404 as for a missing one."""
-        member = await storage.membership(self.db, chat_id, user_id)
+        """Non-members learn nothing, not even that the chat exists: 404 as for a missing one
+        (an id beyond what the database holds is missing too)."""
+        member = await storage.membership(self.db, chat_id, user_id) if chat_id <= MAX_ID else None
         if member is None:
             raise not_found("chat not found")
         return member

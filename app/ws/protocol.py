@@ -44,6 +44,8 @@ def parse_frame(raw: str | bytes) -> Frame:
         frame = json.loads(raw)
     except ValueError:
         raise bad_request("frame is not valid JSON", code="bad_json") from None
+    except RecursionError:  # `[[[[…` deeper than the interpreter's stack
+        raise bad_request("frame is nested too deeply", code="bad_json") from None
     if not isinstance(frame, dict):
         raise bad_request("frame must be a JSON object", code="bad_frame")
     kind = frame.get("type")

@@ -165,3 +165,13 @@ def test_a_worker_counts_in_stats_from_its_start() -> None:
         assert httpx.get(server.url + "/stats").json()["workers"] == 1
     finally:
         server.stop()
+
+
+async def test_a_deeply_nested_frame_is_an_error_frame(cluster: VoxhubServer) -> None:
+    """json.loads raises RecursionError, not ValueError, past the interpreter's stack."""
+    client = await WsClient.connect(cluster.ws_url)
+    await client.send("[" * 5_000 + "]" * 5_000)
+    await client.expect_error("bad_json")
+    await client.send({"type": "ping"})
+    await client.expect("pong")
+    await client.close()

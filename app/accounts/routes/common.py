@@ -25,7 +25,8 @@ def query_int(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    # isdigit() alone admits "²", which int() refuses: ASCII digits only.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise bad_request(f"{name} must be a positive integer")
     return min(int(raw), maximum)
 

@@ -75,7 +75,8 @@ async def get_user(request: Request) -> HTTPResponse:
     if raw_telegram_id is None:
         row = await find_user(db, id=query_user_id(request))
     else:
-        if not raw_telegram_id.isdigit() or int(raw_telegram_id) > MAX_TELEGRAM_ID:
+        digits = raw_telegram_id.isascii() and raw_telegram_id.isdigit()
+        if not digits or not 0 < int(raw_telegram_id) <= MAX_TELEGRAM_ID:
             raise bad_request("telegram_id must be a positive integer")
         await _check_own_telegram_id(request, int(raw_telegram_id))
         row = await find_user(db, telegram_id=int(raw_telegram_id))
