@@ -16,9 +16,8 @@ from typing import Any
 from prometheus_client import Counter
 from sanic import Request
 
-from app.auth.identity import Identity, Role
+from app.auth.identity import MAX_USER_ID, Identity, Role
 from app.auth.tokens import TokenError, decode_token
-from app.db.sql import MAX_ID
 from app.errors import DomainError
 
 auth_failures = Counter("voxhub_auth_failures_total", "Refused credentials by reason", ["reason"])
@@ -86,7 +85,7 @@ def resolve_user_id(request: Request, requested: Any) -> int:
         user_id = int(requested)
     except (TypeError, ValueError):
         raise DomainError(400, "user_id must be an integer") from None
-    if isinstance(requested, bool) or not 0 < user_id <= MAX_ID:
+    if isinstance(requested, bool) or not 0 < user_id <= MAX_USER_ID:
         raise DomainError(400, "user_id must be a positive integer")
     if not identity.may_act_for(user_id):
         raise DomainError(403, "you may only act on your own account")

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Account ids are BIGINTs: a bigger id from a client names nobody and is refused as a bad
+# request before it reaches the database. Kept here, not imported from app.db, so that identity
+# depends on no storage (tests/auth checks it equals app.db.sql.MAX_ID).
+MAX_USER_ID = 2**63 - 1
+
 
 class Role(StrEnum):
     USER = "user"
