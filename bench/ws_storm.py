@@ -54,10 +54,10 @@ def run(ctx: RunContext) -> Outcome:
                 retries.update(share["retries"])
             all_in = max(share["elapsed"] for share in shares)
             workers = {worker for share in shares for worker in share["workers"]}
-            p99 = percentile(times, 99) if times else float("nan")
+            p99 = percentile(times, 99)
             table.add(
                 burst, connected, burst - connected, all_in, connected / all_in,
-                percentile(times, 50) if times else float("nan"), p99, retries["503"],
+                percentile(times, 50), p99, retries["503"],
                 retries["1013"], len(workers), cores["voxhub"], cores["redis"], cores["loadgen"],
             )  # fmt: skip
             met = connected == burst and all_in <= TARGET_SECONDS and p99 <= TARGET_P99

@@ -14,6 +14,7 @@ gateway's next heartbeat).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.bus.batches import Batches
 from app.observability.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger("voxhub.bus")
@@ -67,8 +69,7 @@ class Hub:
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._closing = False
-        self._commands: list[tuple[str, str, asyncio.Future[None]]] = []
-        self._sender: asyncio.Task[None] | None = None
+        self._commands: Batches[tuple[str, str]] = Batches(self._send_batch)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -83,8 +84,7 @@ class Hub:
 
     async def close(self) -> None:
         self._closing = True
-        if self._sender is not None:
-            self._sender.cancel()
+        self._commands.close()
         if self._reader:
             self._reader.cancel()
             with suppress(asyncio.CancelledError):
@@ -127,36 +127,15 @@ class Hub:
     async def _send(self, command: str, channel: str) -> None:
         """(Un)subscribe now if linked; a lost link resubscribes from `_listeners` anyway.
 
-        Commands wait in order while one batch is on the wire and then go as the next batch,
-        consecutive ones of a kind as one command: a storm of sockets arriving at once costs a
-        few round trips, not one per socket, and alone a command waits for no timer."""
+        Commands go in batches (`Batches`), consecutive ones of a kind as one command: a storm
+        of sockets arriving at once costs a few round trips, not one per socket."""
         if self._pubsub is None or not self.connected:
             return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._commands.append((command, channel, done))
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send_batches())
-        await done
+        await self._commands.put((command, channel))
 
-    async def _send_batches(self) -> None:
-        batch: list[tuple[str, str, asyncio.Future[None]]] = []
-        try:
-            while self._commands:
-                batch, self._commands = self._commands, []
-                start = 0
-                while start < len(batch):
-                    command = batch[start][0]
-                    end = start
-                    while end < len(batch) and batch[end][0] == command:
-                        end += 1
-                    await self._send_group(command, [channel for _, channel, _ in batch[start:end]])
-                    start = end
-                _settle(batch)
-        finally:  # cancelled at close: nobody may wait forever (a relink resubscribes anyway)
-            self._sender = None
-            _settle(batch)
-            _settle(self._commands)
-            self._commands = []
+    async def _send_batch(self, commands: list[tuple[str, str]]) -> None:
+        for command, run in itertools.groupby(commands, key=lambda pair: pair[0]):
+            await self._send_group(command, [channel for _, channel in run])
 
     async def _send_group(self, command: str, channels: list[str]) -> None:
         pubsub = self._pubsub
@@ -240,9 +219,3 @@ class Hub:
                 listener(channel, payload)
             except Exception:
                 log.exception("listener for %s failed", channel)
-
-
-def _settle(commands: list[tuple[str, str, asyncio.Future[None]]]) -> None:
-    for _, _, done in commands:
-        if not done.done():
-            done.set_result(None)

@@ -8,11 +8,11 @@ the janitor (`app/ws/janitor.py`) then cleans up after its users.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
 
+from app.bus.batches import Batches
 from app.config import Settings
 
 PRESENCE_PREFIX = "voxhub:presence:"
@@ -95,56 +95,28 @@ def texts(values: Iterable[bytes | str]) -> list[str]:
 
 
 class PresenceWriter:
-    """A worker's online/offline marks, written together: one pipeline per batch.
-
-    A mark waits while a batch is on the wire and goes with the next one, so a storm of
-    sockets arriving (or leaving) at once costs a few round trips instead of one per socket,
-    and a lone mark waits for no timer. Marks of one user keep their order.
-    """
+    """A worker's online/offline marks, written together: one pipeline per batch
+    (`Batches`), so a storm of sockets arriving or leaving at once costs a few round trips
+    instead of one per socket. Marks of one user keep their order."""
 
     def __init__(self, redis: Redis, worker_id: str, ttl_ms: int) -> None:
         self.redis = redis
         self.worker_id = worker_id
         self.ttl_ms = ttl_ms
-        self._marks: list[tuple[bool, str, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._marks: Batches[tuple[bool, str]] = Batches(self._write)
 
     async def online(self, user_id: str) -> None:
-        await self._mark(True, user_id)
+        await self._marks.put((True, user_id))
 
     async def offline(self, user_id: str) -> None:
-        await self._mark(False, user_id)
+        await self._marks.put((False, user_id))
 
-    async def _mark(self, online: bool, user_id: str) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._marks.append((online, user_id, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_batches())
-        await done
-
-    async def _write_batches(self) -> None:
-        try:
-            while self._marks:
-                batch, self._marks = self._marks, []
-                try:
-                    await self._write(batch)
-                except Exception as exc:  # every mark of the batch fails alike; none may hang
-                    for _, _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                    continue
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
-        finally:
-            self._writer = None
-
-    async def _write(self, batch: list[tuple[bool, str, asyncio.Future[None]]]) -> None:
+    async def _write(self, marks: list[tuple[bool, str]]) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
-            if any(online for online, _, _ in batch):
+            if any(online for online, _ in marks):
                 pipe.set(alive_key(self.worker_id), "1", px=self.ttl_ms)
                 pipe.sadd(WORKERS_KEY, self.worker_id)
-            for online, user_id, _ in batch:
+            for online, user_id in marks:
                 if online:
                     pipe.set(presence_key(user_id), self.worker_id, px=self.ttl_ms)
                     pipe.sadd(users_key(self.worker_id), user_id)
