@@ -19,7 +19,7 @@ from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from app import ws
-from app.auth.guards import authenticator
+from app.auth.guards import TelegramCheck, authenticator
 from app.config import Settings
 from app.http.errors import install_error_handler
 from app.observability.logs import configure_logging
@@ -55,7 +55,12 @@ def create_app(settings: Settings | None = None) -> Sanic:
 
     install_error_handler(app)
     install_observability(app, settings)
-    app.register_middleware(authenticator(settings.jwt_secret), "request", priority=90)
+    telegram = (
+        TelegramCheck(settings.telegram_bot_token, settings.telegram_auth_max_age)
+        if settings.telegram_bot_token
+        else None
+    )
+    app.register_middleware(authenticator(settings.jwt_secret, telegram), "request", priority=90)
 
     async def open_connections(_: Sanic) -> None:
         await services.start()

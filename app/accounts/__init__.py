@@ -7,6 +7,7 @@ from sanic import Sanic
 
 from app.accounts.routes import BLUEPRINTS
 from app.accounts.service import Accounts
+from app.accounts.telegram_identity import resolve_telegram_identity
 from app.services import Services
 
 __all__ = ["Accounts", "register"]
@@ -16,6 +17,8 @@ def register(app: Sanic, services: Services) -> None:
     accounts = services.add(Accounts(services.settings, services.db, services.limiter))
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
+    # Right after the authenticator (priority 90), before any handler reads the identity.
+    app.register_middleware(resolve_telegram_identity, "request", priority=89)
 
     async def start(_: Sanic) -> None:
         await accounts.start()

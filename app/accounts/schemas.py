@@ -117,6 +117,12 @@ class Balance(Body):
     balance: int
 
 
+class TokenBalance(Body):
+    """`GET /api/tokens` data: the name the mini-app reads."""
+
+    token_balance: int
+
+
 class InsufficientTokens(ErrorBody):
     balance: int
 

@@ -52,6 +52,21 @@ class TelegramProfile:
         }
 
 
+# Column widths of the profile fields a Telegram user object may carry.
+PROFILE_LIMITS = (("username", 64), ("first_name", 128), ("last_name", 128), ("language_code", 16))
+
+
+def telegram_profile(user: dict[str, Any]) -> TelegramProfile:
+    """The profile in a verified initData `user` object, cut to the columns' widths."""
+    return TelegramProfile(
+        telegram_id=user["id"],
+        **{
+            name: str(user[name])[:limit] if user.get(name) else None
+            for name, limit in PROFILE_LIMITS
+        },
+    )
+
+
 def serialize_user(row: Record) -> dict[str, Any]:
     user = {name: row[name] for name in PUBLIC_FIELDS}
     user["created_at"] = isoformat(row["created_at"])

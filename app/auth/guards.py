@@ -1,8 +1,11 @@
 """Who is calling, checked on every request that carries or needs a token.
 
-`authenticator(secret)` builds the request middleware: a present but invalid Bearer token is
-refused with 401 even on public routes, because a client that sends a broken token should
-learn so at once.
+`authenticator(secret, telegram)` builds the request middleware: a present but invalid Bearer
+token is refused with 401 even on public routes, because a client that sends a broken token
+should learn so at once. `Authorization: tma <initData>` (the Telegram Mini Apps convention) is
+verified here too; the account it names is the accounts domain's to find or create, so a
+verified Telegram user waits in `request.ctx.telegram_user` until that domain's middleware
+turns it into an identity.
 `requires` decorates handlers; `resolve_user_id` is the IDOR gate for seed 000's routes that
 take a `user_id` from the client.
 """
@@ -10,6 +13,7 @@ take a `user_id` from the client.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -17,6 +21,7 @@ from prometheus_client import Counter
 from sanic import Request
 
 from app.auth.identity import MAX_USER_ID, Identity, Role
+from app.auth.telegram import InitDataError, verify_init_data
 from app.auth.tokens import TokenError, decode_token
 from app.errors import DomainError
 
@@ -26,25 +31,61 @@ auth_failures = Counter("voxhub_auth_failures_total", "Refused credentials by re
 Middleware = Callable[[Request], Coroutine[Any, Any, None]]
 
 
-def authenticator(secret: str) -> Middleware:
-    """The request middleware that verifies a Bearer token with `secret`, if one is sent."""
+@dataclass(frozen=True, slots=True)
+class TelegramCheck:
+    """What verifies `tma` initData: the bot's token and how old a signature may be."""
+
+    bot_token: str
+    max_age: float
+
+
+def authenticator(secret: str, telegram: TelegramCheck | None = None) -> Middleware:
+    """The request middleware that verifies a Bearer token with `secret`, or `tma` initData
+    with `telegram`, if one is sent."""
 
     async def authenticate(request: Request) -> None:
         request.ctx.identity = None
+        request.ctx.telegram_user = None
         header = request.headers.get("authorization")
         if not header:
             return
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        scheme, _, credential = header.partition(" ")
+        scheme, credential = scheme.lower(), credential.strip()
+        if scheme == "tma" and credential:
+            request.ctx.telegram_user = _verified_telegram_user(telegram, credential)
+            return
+        if scheme != "bearer" or not credential:
             auth_failures.labels("malformed").inc()
-            raise DomainError(401, "expected 'Authorization: Bearer <token>'")
+            raise DomainError(401, "expected 'Authorization: Bearer <token>' or 'tma <initData>'")
         try:
-            request.ctx.identity = decode_token(secret, token.strip())
+            request.ctx.identity = decode_token(secret, credential)
         except TokenError as exc:
             auth_failures.labels(exc.reason).inc()
             raise DomainError(401, str(exc)) from None
 
     return authenticate
+
+
+def _verified_telegram_user(telegram: TelegramCheck | None, init_data: str) -> dict[str, Any]:
+    if telegram is None:
+        auth_failures.labels("telegram_not_configured").inc()
+        raise DomainError(401, "Telegram sign-in is not configured on this server")
+    try:
+        return verify_init_data(init_data, telegram.bot_token, telegram.max_age)
+    except InitDataError as exc:
+        auth_failures.labels(f"telegram_{exc.reason}").inc()
+        raise DomainError(401, str(exc)) from None
+
+
+def telegram_user(request: Request) -> dict[str, Any] | None:
+    """The Telegram user a `tma` header proved, not yet resolved to an account."""
+    user: dict[str, Any] | None = getattr(request.ctx, "telegram_user", None)
+    return user
+
+
+def grant(request: Request, identity: Identity) -> None:
+    """Make `identity` the caller: how a `tma` user becomes the account it was resolved to."""
+    request.ctx.identity = identity
 
 
 def current_identity(request: Request) -> Identity:

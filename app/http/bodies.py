@@ -76,7 +76,7 @@ def respond(
         data = b"[" + b",".join(item.__pydantic_serializer__.to_json(item) for item in body) + b"]"
     else:
         data = body.__pydantic_serializer__.to_json(body)
-    return _json_bytes(data, status, headers)
+    return json_bytes(data, status, headers)
 
 
 def respond_as(
@@ -85,18 +85,18 @@ def respond_as(
     """`data` (a dict or a list from storage) answered as `shape` (a model or `list[Model]`):
     checked against the model (leniently: a Decimal may be a float) and serialized by it, so
     a response can hold nothing its documented model does not."""
-    adapter = _adapter(shape)
-    return _json_bytes(
-        adapter.dump_json(adapter.validate_python(data, strict=False)), status, headers
+    checked = adapter(shape)
+    return json_bytes(
+        checked.dump_json(checked.validate_python(data, strict=False)), status, headers
     )
 
 
 @lru_cache(maxsize=256)
-def _adapter(shape: Any) -> TypeAdapter[Any]:
+def adapter(shape: Any) -> TypeAdapter[Any]:
     return TypeAdapter(shape)
 
 
-def _json_bytes(data: bytes, status: int, headers: Mapping[str, str] | None) -> HTTPResponse:
+def json_bytes(data: bytes, status: int, headers: Mapping[str, str] | None) -> HTTPResponse:
     return HTTPResponse(
         data,
         status=status,

@@ -1,4 +1,5 @@
-"""Every HTTP error as `{"error": "<message>", ...}` with the right status.
+"""Every HTTP error with the right status, in the envelope its route declared
+(`{"error": "<message>", ...}` unless the route says otherwise, see app/http/envelopes.py).
 
 Domains raise `DomainError` (app/errors.py); Sanic raises its own exceptions for what it
 refuses before a handler runs (404 routes, 413 bodies, malformed JSON). Anything else is a bug,
@@ -15,6 +16,7 @@ from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
 from app.errors import DomainError
+from app.http.envelopes import PLAIN, Envelope, envelope_of
 
 log = logging.getLogger("voxhub.errors")
 
@@ -33,24 +35,29 @@ _DEFAULT_MESSAGES = {
 
 
 def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None, **fields: Any
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    envelope: Envelope = PLAIN,
+    **fields: Any,
 ) -> HTTPResponse:
-    return json({"error": message, **fields}, status=status, headers=headers)
+    return json(envelope.error(message, fields), status=status, headers=headers)
 
 
 async def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
+    envelope = envelope_of(request)
     if isinstance(exc, DomainError):
         message = exc.message or _DEFAULT_MESSAGES.get(exc.status, "error")
-        return error_response(exc.status, message, exc.headers, **exc.fields)
+        return error_response(exc.status, message, exc.headers, envelope, **exc.fields)
     if isinstance(exc, SanicException):
         status = exc.status_code
         if status >= 500:
             log.error("server error on %s %s: %s", request.method, request.path, exc)
         message = str(exc) if status < 500 else ""
         message = message or _DEFAULT_MESSAGES.get(status, "internal server error")
-        return error_response(status, message, dict(exc.headers or {}))
+        return error_response(status, message, dict(exc.headers or {}), envelope)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return error_response(500, "internal server error")
+    return error_response(500, "internal server error", envelope=envelope)
 
 
 def install_error_handler(app: Sanic) -> None:

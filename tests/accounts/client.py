@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
+import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from app.auth.telegram import sign
 from app.auth.tokens import issue_token
-from tests.fixtures.voxhub_server import TEST_JWT_SECRET, VoxhubServer
+from tests.fixtures.voxhub_server import TEST_BOT_TOKEN, TEST_JWT_SECRET, VoxhubServer
 
 _telegram_ids = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
 
@@ -24,6 +28,22 @@ def bearer(token: str) -> dict[str, str]:
 def token_for(sub: str | int, role: str = "user") -> dict[str, str]:
     """A bearer header signed like `voxhub token` does, without a subprocess per user."""
     return bearer(issue_token(TEST_JWT_SECRET, str(sub), role, 3600))
+
+
+def init_data(user: dict[str, Any], auth_date: int | None = None, bot_token: str = "") -> str:
+    """initData for `user`, signed exactly as Telegram signs it (with the test bot's token)."""
+    fields = {
+        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+        "user": json.dumps(user, separators=(",", ":")),
+        "auth_date": str(auth_date if auth_date is not None else int(time.time())),
+    }
+    fields["hash"] = sign(fields, bot_token or TEST_BOT_TOKEN)
+    return urlencode(fields)
+
+
+def tma(user: dict[str, Any]) -> dict[str, str]:
+    """The header the real mini-app sends: its raw initData under the `tma` scheme."""
+    return {"Authorization": f"tma {init_data(user)}"}
 
 
 def unique_name(prefix: str = "u") -> str:
@@ -71,7 +91,7 @@ class Api:
         response = httpx.get(
             self.url + "/api/tokens", params={"user_id": user_id}, headers=self.service
         )
-        return response.json()["balance"]
+        return response.json()["data"]["token_balance"]
 
     def ledger(self, user_id: int) -> list[dict[str, Any]]:
         response = httpx.get(

@@ -37,7 +37,7 @@ def test_register_login_and_me(api: Api) -> None:
     me = httpx.get(api.url + "/api/auth/me", headers=bearer(login.json()["access_token"]))
     assert me.json()["user"]["id"] == user["id"] and me.json()["role"] == "user"
     balance = httpx.get(api.url + "/api/tokens", headers=bearer(login.json()["access_token"]))
-    assert balance.json() == {"user_id": user["id"], "balance": 1000}
+    assert balance.json() == {"success": True, "data": {"token_balance": 1000}}
 
 
 def test_duplicate_username_is_409(api: Api) -> None:

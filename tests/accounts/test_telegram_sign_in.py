@@ -1,29 +1,15 @@
 """Telegram Mini App login: initData signed exactly as Telegram signs it."""
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from app.auth.telegram import sign
-from tests.accounts.client import Api, bearer
+from tests.accounts.client import Api, bearer, init_data
+from tests.fixtures.voxhub_server import TEST_BOT_TOKEN as BOT_TOKEN
 from tests.fixtures.voxhub_server import VoxhubServer
-
-BOT_TOKEN = "123456:TEST-bot-token-for-voxhub"
-
-
-def init_data(user: dict, auth_date: int | None = None, bot_token: str = BOT_TOKEN) -> str:
-    fields = {
-        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(user, separators=(",", ":")),
-        "auth_date": str(auth_date if auth_date is not None else int(time.time())),
-    }
-    fields["hash"] = sign(fields, bot_token)
-    return urlencode(fields)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def test_spend_and_top_up_move_balance_and_ledger_together(api: Api) -> None:
     assert topped.json() == {"user_id": user_id, "balance": start - 25}
 
     mine = httpx.get(api.url + "/api/tokens", headers=me)  # no user_id: myself
-    assert mine.json() == {"user_id": user_id, "balance": start - 25}
+    assert mine.json() == {"success": True, "data": {"token_balance": start - 25}}
     entries = api.ledger(user_id)
     assert [(e["reason"], e["delta"]) for e in entries] == [
         ("topup", 15),

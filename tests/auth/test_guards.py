@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import time
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from app.auth import Role, issue_token
-from app.auth.guards import authenticator, current_identity, requires, resolve_user_id
+from app.auth.guards import (
+    TelegramCheck,
+    authenticator,
+    current_identity,
+    requires,
+    resolve_user_id,
+    telegram_user,
+)
 from app.auth.identity import MAX_USER_ID, Identity
+from app.auth.telegram import sign
 from app.db.sql import MAX_ID
 from app.errors import DomainError
 
 SECRET = "unit-test-secret-0123456789-abcdefgh"
+BOT = "42:unit-test-bot"
 
 
 def request(authorization: str | None = None, identity: Identity | None = None) -> Any:
@@ -40,7 +52,7 @@ async def test_a_malformed_header_is_401(header: str) -> None:
     with pytest.raises(DomainError) as refused:
         await authenticator(SECRET)(request(header))
     assert refused.value.status == 401
-    assert refused.value.message == "expected 'Authorization: Bearer <token>'"
+    assert refused.value.message == "expected 'Authorization: Bearer <token>' or 'tma <initData>'"
 
 
 async def test_a_token_signed_with_another_secret_is_401() -> None:
@@ -108,3 +120,19 @@ def test_resolve_user_id_refuses_what_names_no_account(requested: object, messag
 
 def test_the_user_id_bound_is_the_database_id_bound() -> None:
     assert MAX_USER_ID == MAX_ID
+
+
+async def test_tma_init_data_is_verified_and_left_for_the_accounts_domain() -> None:
+    user = {"id": 7, "first_name": "Ann"}
+    fields = {"user": json.dumps(user), "auth_date": str(int(time.time()))}
+    fields["hash"] = sign(fields, BOT)
+    incoming = request(f"tma {urlencode(fields)}")
+    await authenticator(SECRET, TelegramCheck(BOT, 60))(incoming)
+    assert telegram_user(incoming) == user
+    assert incoming.ctx.identity is None
+
+
+async def test_tma_without_a_configured_bot_is_401() -> None:
+    with pytest.raises(DomainError) as refused:
+        await authenticator(SECRET)(request("tma user=1&hash=0"))
+    assert refused.value.status == 401

@@ -13,10 +13,10 @@ from sanic.response import HTTPResponse
 from app.accounts.routes.common import accounts
 from app.accounts.schemas import Credentials, Me, Session, TelegramLogin
 from app.accounts.users import (
-    TelegramProfile,
     create_password_user,
     find_user,
     serialize_user,
+    telegram_profile,
     upsert_telegram_user,
 )
 from app.auth.guards import auth_failures, current_identity, requires
@@ -128,19 +128,9 @@ async def telegram_login(request: Request) -> HTTPResponse:
     except InitDataError as exc:
         auth_failures.labels(f"telegram_{exc.reason}").inc()
         raise DomainError(401, str(exc)) from None
-    profile = TelegramProfile(
-        telegram_id=user["id"],
-        **{
-            name: str(user[name])[:limit] if user.get(name) else None
-            for name, limit in (
-                ("username", 64),
-                ("first_name", 128),
-                ("last_name", 128),
-                ("language_code", 16),
-            )
-        },
+    row = await upsert_telegram_user(
+        service.db, telegram_profile(user), config.default_token_balance
     )
-    row = await upsert_telegram_user(service.db, profile, config.default_token_balance)
     return respond_as(Session, _session(request, row))
 
 

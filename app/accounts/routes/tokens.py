@@ -14,11 +14,18 @@ from app.accounts.idempotency import Outcome, idempotency_key, run_once
 from app.accounts.json_columns import dump_json
 from app.accounts.metrics import tokens_credited, tokens_spent
 from app.accounts.routes.common import accounts, existing_user, query_int, query_user_id
-from app.accounts.schemas import Balance, BalanceChange, InsufficientTokens, LedgerEntry
+from app.accounts.schemas import (
+    Balance,
+    BalanceChange,
+    InsufficientTokens,
+    LedgerEntry,
+    TokenBalance,
+)
 from app.auth import Role
 from app.auth.guards import requires, resolve_user_id
 from app.errors import bad_request
-from app.http.bodies import ErrorBody, document, json_body, respond, respond_as
+from app.http.bodies import ErrorBody, document, json_body, respond_as
+from app.http.envelopes import SUCCESS_DATA, Failure, Success, respond_data
 
 bp = Blueprint("accounts_tokens")
 
@@ -26,18 +33,18 @@ MAX_DETAILS_BYTES = 8192
 KEY_ERRORS = {status: ErrorBody for status in (400, 401, 403, 404, 422)}
 
 
-@bp.get("/api/tokens")
+@bp.get("/api/tokens", ctx_envelope=SUCCESS_DATA)
 @document(
     "A user's token balance",
     query=[("user_id", int)],
-    responses={200: Balance, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody},
+    responses={200: Success[TokenBalance], 401: Failure, 403: Failure, 404: Failure},
     tag="accounts",
 )
 @requires()
 async def get_balance(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     row = await existing_user(request, user_id)
-    return respond(Balance.model_construct(user_id=user_id, balance=row["balance"]))
+    return respond_data(TokenBalance, {"token_balance": row["balance"]})
 
 
 async def _change_balance(request: Request, operation: str) -> tuple[Outcome, int]:
