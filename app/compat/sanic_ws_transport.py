@@ -4,11 +4,14 @@ A fan-out frames its text once (`text_frame`) and writes those bytes to every wa
 instead of each socket re-encoding and re-framing the same text through Sanic's `send`. That
 needs three private members of Sanic's `WebsocketImplProtocol`: `io_proto` (its transport and
 its flow-controlled `send`) and `ws_proto` (the websockets state machine, for the open state).
+The heartbeat's protocol Ping (`ping`) is written the same way and its Pong noticed through a
+fourth, `pings` (the futures Sanic resolves when a Pong arrives).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from websockets.protocol import State
@@ -51,3 +54,32 @@ async def send_when_writable(ws: WebsocketImplProtocol, data: bytes) -> None:
     `resume_writing`)."""
     if ws.io_proto is not None:  # None once the connection is torn down
         await ws.io_proto.send(data)
+
+
+# An empty Ping, FIN set (RFC 6455 5.5.2): the peer answers with an empty Pong.
+PING_PAYLOAD = b""
+PING_FRAME = b"\x89\x00"
+
+
+def ping(ws: WebsocketImplProtocol, on_pong: Callable[[], None]) -> None:
+    """Write a protocol Ping; `on_pong()` runs when the peer's Pong comes back.
+
+    Sanic resolves the future kept under a Ping's payload in `ws.pings` when the matching
+    Pong arrives (and fails it when the connection is lost). One future per socket at a time:
+    while a Ping is unanswered, the next one is written without another future, and a Pong
+    answering either resolves it. Browsers answer Pings by themselves, so a page that never
+    answers the JSON `ping` still shows it is alive.
+    """
+    transport = writable_transport(ws)
+    if transport is None:
+        return
+    if PING_PAYLOAD not in ws.pings:
+        waiter = asyncio.get_running_loop().create_future()
+
+        def answered(done: asyncio.Future[None]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                on_pong()
+
+        waiter.add_done_callback(answered)
+        ws.pings[PING_PAYLOAD] = waiter
+    transport.write(PING_FRAME)

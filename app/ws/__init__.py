@@ -25,7 +25,7 @@ def install(app: Sanic, gateway: Gateway, settings: Settings) -> None:
     async def stop(_: Sanic) -> None:
         await gateway.stop()
 
-    # The gateway's own heartbeat replaces protocol pings: no extra task per socket.
+    # The gateway's own heartbeat sends the protocol Pings: no extra task per socket.
     app.config.WEBSOCKET_PING_INTERVAL = None
     app.blueprint(websocket_blueprint(gateway, settings))
     app.register_listener(document_websocket_routes, "before_server_start")

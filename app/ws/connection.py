@@ -22,6 +22,7 @@ from sanic.server.websockets.impl import WebsocketImplProtocol
 from app.auth import Identity
 from app.compat.sanic_ws_transport import (
     is_open,
+    ping,
     send_when_writable,
     text_frame,
     writable_transport,
@@ -139,6 +140,11 @@ class Connection:
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()
+
+    def ping(self) -> None:
+        """A protocol Ping, whose Pong counts as activity (`touch`) like any frame."""
+        if not self.closed:
+            ping(self.ws, self.touch)
 
     async def close(self, code: int, reason: str, metric_reason: str) -> None:
         if self.closed:

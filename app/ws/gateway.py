@@ -9,8 +9,9 @@ a worker hears only what its own sockets need.
 
 Domains talk to sockets only through this object: `send_to_user(s)` and `publish` for frames,
 `join`/`leave` for topics, `on_user_gone` and `on_delivery` hooks for their own state. One
-heartbeat loop per worker (not a task per socket) pings every socket, closes the silent ones
-and refreshes presence in one Redis pipeline.
+heartbeat loop per worker (not a task per socket) pings every socket, with a JSON `ping` and a
+protocol Ping (browsers answer the latter by themselves, and its Pong counts as activity),
+closes the silent ones and refreshes presence in one Redis pipeline.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ REASON_DISCONNECTED = "disconnected"
 # Keep-alive answers are never rate-limited: limiting them would time out idle clients.
 UNLIMITED_TYPES = frozenset({"pong"})
 SHUTDOWN_GRACE = 5.0
-# Topics one socket may join: each costs the worker a subscription while it is held.
-MAX_TOPICS_PER_SOCKET = 32
+# Topics one socket may join: each costs the worker a subscription while it is held. Roulette
+# watches at most 32 keys per socket, each in up to its four dialects (one topic each).
+MAX_TOPICS_PER_SOCKET = 128
 
 
 class Gateway:
@@ -316,6 +318,7 @@ class Gateway:
                 spawn(self._expire(conn))
             else:
                 conn.send_frame(ping)
+                conn.ping()
                 pinged += 1
         ws_messages.labels("out", "ping").inc(pinged)
         self.limiter.prune()

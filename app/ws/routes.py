@@ -27,7 +27,8 @@ DESCRIPTION = (
     'The first frame is always `{"type": "session", "payload": {"user_id", "token", "worker"}}`. '
     "Client frames are JSON objects with a `type`; bad input is answered with "
     '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
-    "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT, "
+    "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT (neither a "
+    "frame nor a Pong to the protocol Ping sent every HEARTBEAT_INTERVAL), "
     "1008 too slow to read, 1001 server shutting down. Past the worker's CONNECT_RATE the "
     "upgrade is refused with 503 and `Retry-After`; reconnect with jittered back-off."
 )

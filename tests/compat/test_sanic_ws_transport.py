@@ -7,7 +7,7 @@ from sanic.server.websockets.impl import WebsocketImplProtocol
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from app.compat.sanic_ws_transport import SUPPORTED, text_frame
+from app.compat.sanic_ws_transport import PING_FRAME, PING_PAYLOAD, SUPPORTED, text_frame
 
 
 def _parse(data: bytes) -> Frame:
@@ -36,3 +36,11 @@ def test_the_private_members_it_uses_are_still_there() -> None:
     from sanic.server.protocols.websocket_protocol import WebSocketProtocol
 
     assert inspect.iscoroutinefunction(WebSocketProtocol.send)
+
+
+def test_the_ping_frame_and_the_pong_futures_it_relies_on() -> None:
+    frame = _parse(PING_FRAME)
+    assert frame.opcode is Opcode.PING and frame.fin and frame.data == PING_PAYLOAD
+    assert "self.pings" in inspect.getsource(WebsocketImplProtocol.__init__)
+    # A Pong whose payload is a key of `pings` resolves that future.
+    assert "frame.data in self.pings" in inspect.getsource(WebsocketImplProtocol.process_pong)

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from contextlib import suppress
 
 import httpx
 import pytest
 import websockets
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
+from websockets.frames import Frame, Opcode
 
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VoxhubServer
@@ -75,6 +78,7 @@ async def test_oversized_frame_closes_1009(cluster: VoxhubServer) -> None:
 
 async def test_heartbeat_pings_and_silent_sockets_are_closed(cluster: VoxhubServer) -> None:
     async with websockets.connect(cluster.ws_url) as ws:
+        _never_answer_protocol_pings(ws)
         assert json.loads(await ws.recv())["type"] == "session"
         ping = json.loads(await asyncio.wait_for(ws.recv(), 3))
         assert ping["type"] == "ping" and ping["timestamp"]
@@ -90,6 +94,34 @@ async def test_heartbeat_pings_and_silent_sockets_are_closed(cluster: VoxhubServ
     await answering.send({"type": "ping"})
     await answering.expect("pong")
     await answering.close()
+
+
+async def test_answering_protocol_pings_alone_keeps_a_socket_open(cluster: VoxhubServer) -> None:
+    """The roulette pages never answer the JSON `ping`; their browser answers the protocol
+    Ping by itself (as the websockets client does here), and that is enough."""
+    async with websockets.connect(cluster.ws_url, ping_interval=None) as ws:
+        assert json.loads(await ws.recv())["type"] == "session"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.5  # longer than CONNECTION_TIMEOUT (3s) plus a beat
+        while (left := deadline - loop.time()) > 0:
+            with suppress(TimeoutError):  # a close would raise ConnectionClosed instead
+                frame = json.loads(await asyncio.wait_for(ws.recv(), left))
+                assert frame["type"] == "ping"  # never answered
+        await ws.send(json.dumps({"type": "ping"}))
+        while (frame := json.loads(await asyncio.wait_for(ws.recv(), 3)))["type"] == "ping":
+            pass
+        assert frame["type"] == "pong"
+
+
+def _never_answer_protocol_pings(ws: ClientConnection) -> None:
+    """websockets answers every Ping with a Pong; a silent peer must not."""
+    send_frame = ws.protocol.send_frame
+
+    def unless_pong(frame: Frame) -> None:
+        if frame.opcode is not Opcode.PONG:
+            send_frame(frame)
+
+    ws.protocol.send_frame = unless_pong  # type: ignore[method-assign]
 
 
 async def test_open_connections_are_summed_over_workers(cluster: VoxhubServer) -> None:
