@@ -1,4 +1,5 @@
-"""Live roulette (seed 003): sessions in SQL, REST routes, and live updates over /ws."""
+"""Live roulette (seed 003): sessions in SQL, REST routes, and live updates over /ws in the
+four dialects of its clients (docs/seed003.md)."""
 
 from sanic import Sanic
 
@@ -15,7 +16,7 @@ def register(app: Sanic, services: Services) -> None:
     app.blueprint(bp)
 
     async def drain(_: Sanic) -> None:
-        """Saves already queued are committed before the database pool closes."""
+        """Changes already queued are committed before the database pool closes."""
         await roulette.appender.drain()
 
     app.register_listener(drain, "before_server_stop")

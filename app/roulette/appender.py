@@ -1,36 +1,60 @@
-"""Saves on a key, written in arrival order, several to a transaction when they queue up.
+"""Changes of a key, written in arrival order, several appends to a transaction when they
+queue up.
 
 A socket's frames are handled one after another. If a `saveNumber` held its socket until its
 transaction committed, one busy table could save only as fast as PostgreSQL round trips allow.
-Here a save joins its key's queue and the socket moves on: one writer task per key commits
-everything that waited in one transaction (`store.append`), then publishes each update in
-order. Order per key is the order saves reached this worker; across workers the session row's
-lock orders the transactions. REST saves join the same queue and await their own result.
+Here a change joins its key's queue and the socket moves on: one writer task per key commits
+what waited, consecutive appends together in one transaction (`store.append`), a replace or a
+remove alone. So one socket's writes are applied in the order it sent them, whatever their
+kind. REST writes join the same queue and await their own result.
+
+Each transaction takes the key's lock first and publishes its live frames before it commits
+(`app/roulette/live.py`): across workers, watchers see the key's changes in commit order. A
+publish that fails rolls the change back, so nothing is stored that watchers were not told.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from databases import Database
 
-from app.errors import DomainError
-from app.roulette import store
-from app.roulette.live import publish_update
+from app.errors import DomainError, bad_request
+from app.roulette import live, store
+from app.roulette.live import Change, Kind
 from app.roulette.schemas import Session
+from app.roulette.values import HISTORY_FULL, Number
 from app.ws.gateway import Gateway
 
-# Saves waiting on one key in this worker beyond this are refused: a writer that cannot keep
+# Changes waiting on one key in this worker beyond this are refused: a writer that cannot keep
 # up must not make the worker hoard them (the client is told to slow down).
 MAX_PENDING = 1000
 # Numbers per transaction: bounds one INSERT and the time its batch waits for the slowest part.
 MAX_BATCH = 200
 
-Pending = list[tuple[int, "asyncio.Future[Session]"]]
+
+@dataclass(frozen=True, slots=True)
+class Append:
+    number: Number
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    history: list[Number]
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    index: int
+
+
+Op = Append | Replace | Remove
+Pending = list[tuple[Op, "asyncio.Future[Session]"]]
 
 
 class QueueFull(DomainError):
-    """Too many saves wait on this key in this worker: the client is told to slow down."""
+    """Too many changes wait on this key in this worker: the client is told to slow down."""
 
     def __init__(self, key: str) -> None:
         super().__init__(
@@ -49,8 +73,17 @@ class Appender:
         self._queues: dict[str, Pending] = {}
         self._writers: set[asyncio.Task[None]] = set()
 
-    def append(self, key: str, number: int) -> asyncio.Future[Session]:
-        """Queue a save; the future resolves once it is committed and published."""
+    def append(self, key: str, number: Number) -> asyncio.Future[Session]:
+        """Queue an append; the future resolves once it is published and committed."""
+        return self.submit(key, Append(number))
+
+    def replace(self, key: str, history: list[Number]) -> asyncio.Future[Session]:
+        return self.submit(key, Replace(history))
+
+    def remove(self, key: str, index: int) -> asyncio.Future[Session]:
+        return self.submit(key, Remove(index))
+
+    def submit(self, key: str, op: Op) -> asyncio.Future[Session]:
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = []
@@ -59,12 +92,12 @@ class Appender:
             writer.add_done_callback(self._writers.discard)
         elif len(queue) >= MAX_PENDING:
             raise QueueFull(key)
-        saved: asyncio.Future[Session] = asyncio.get_running_loop().create_future()
-        queue.append((number, saved))
-        return saved
+        done: asyncio.Future[Session] = asyncio.get_running_loop().create_future()
+        queue.append((op, done))
+        return done
 
     async def drain(self) -> None:
-        """Wait for every queued save (at shutdown, before the pools close)."""
+        """Wait for every queued change (at shutdown, before the pools close)."""
         while self._writers:
             await asyncio.gather(*self._writers, return_exceptions=True)
 
@@ -72,30 +105,66 @@ class Appender:
         batch: Pending = []
         try:
             while queue := self._queues[key]:
-                batch, self._queues[key] = queue[:MAX_BATCH], queue[MAX_BATCH:]
+                batch, self._queues[key] = _next_batch(queue)
                 await self._commit(key, batch)
         finally:  # all answered unless the writer was cancelled mid-write (worker teardown)
-            for _, saved in [*batch, *self._queues.pop(key)]:
-                if not saved.done():
-                    saved.cancel()
+            for _, done in [*batch, *self._queues.pop(key)]:
+                if not done.done():
+                    done.cancel()
 
     async def _commit(self, key: str, batch: Pending) -> None:
         try:
-            sessions = await store.append(self.db, key, [number for number, _ in batch])
-        except Exception as exc:  # each save fails with the database's error, as it would alone
-            for _, saved in batch:
-                _fail(saved, exc)
+            async with self.db.transaction():
+                await store.lock(self.db, key)
+                sessions, changes = await self._apply(key, [op for op, _ in batch])
+                if changes:
+                    await live.publish(self.gateway.redis, key, changes, sessions[-1].history)
+        except Exception as exc:  # each change fails with the error, as it would alone
+            for _, done in batch:
+                _fail(done, exc)
             return
-        for (number, saved), session in zip(batch, sessions, strict=True):
-            try:
-                await publish_update(self.gateway, session, number)
-            except Exception as exc:  # stored, not broadcast: the caller hears of it
-                _fail(saved, exc)
-            else:
-                if not saved.done():
-                    saved.set_result(session)
+        for index, (_, done) in enumerate(batch):
+            if index < len(sessions):
+                _resolve(done, sessions[index])
+            else:  # appends past the history's cap
+                _fail(done, bad_request(HISTORY_FULL, code="history_full"))
+
+    async def _apply(self, key: str, ops: list[Op]) -> tuple[list[Session], list[Change]]:
+        """Run a batch (appends only, or one replace or remove) in the open transaction: the
+        sessions after each change applied, and those changes."""
+        first = ops[0]
+        if isinstance(first, Replace):
+            session = await store.replace(self.db, key, first.history)
+            last = session.history[-1] if session.history else None
+            return [session], [Change(key, Kind.REPLACE, len(session.history), last)]
+        if isinstance(first, Remove):
+            session = await store.remove(self.db, key, first.index)
+            last = session.history[-1] if session.history else None
+            change = Change(key, Kind.REMOVE, len(session.history), last, first.index)
+            return [session], [change]
+        numbers = [op.number for op in ops if isinstance(op, Append)]
+        sessions = await store.append(self.db, key, numbers)
+        changes = [
+            Change(key, Kind.APPEND, len(session.history), number)
+            for session, number in zip(sessions, numbers, strict=False)
+        ]
+        return sessions, changes
 
 
-def _fail(saved: asyncio.Future[Session], error: Exception) -> None:
-    if not saved.done():  # else its caller already gave up on it (a cancelled REST request)
-        saved.set_exception(error)
+def _next_batch(queue: Pending) -> tuple[Pending, Pending]:
+    """Consecutive appends at the head of `queue` (up to MAX_BATCH), or its first change."""
+    size = 1
+    if isinstance(queue[0][0], Append):
+        while size < min(len(queue), MAX_BATCH) and isinstance(queue[size][0], Append):
+            size += 1
+    return queue[:size], queue[size:]
+
+
+def _resolve(done: asyncio.Future[Session], session: Session) -> None:
+    if not done.done():  # else its caller already gave up on it (a cancelled REST request)
+        done.set_result(session)
+
+
+def _fail(done: asyncio.Future[Session], error: Exception) -> None:
+    if not done.done():
+        done.set_exception(error)

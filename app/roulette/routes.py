@@ -1,17 +1,25 @@
-"""Seed 003's REST API under /api/roulette. As in the seed, no token is needed (its clients have
-none): sessions hold only public wheel numbers. Every call is rate-limited per client address
-with the same cluster-wide limiter as the WebSocket messages, and every write is broadcast live.
+"""Seed 003's REST API under /api/roulette (docs/seed003.md §2). As in the seed, no token is
+needed (its clients have none): sessions hold only public wheel numbers. Every call is
+rate-limited per client address with the same cluster-wide limiter as the WebSocket messages,
+and every write reaches the key's watchers in their dialects.
+
+Bodies are decoded here rather than by Sanic, whose malformed-JSON answer is not the
+contract's `Invalid request body`.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+from urllib.parse import unquote
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from app.errors import not_found, too_many
-from app.http.bodies import ErrorBody, document, json_body, parse, respond
-from app.roulette import store
-from app.roulette.schemas import KeyRef, ReplaceNumbers, SaveNumber, Session, SessionSummary
+from app.errors import bad_request, too_many
+from app.http.bodies import ErrorBody, document, respond
+from app.roulette import values
+from app.roulette.schemas import History, ReplaceHistory, Saved, SaveNumber, Sessions
 from app.roulette.service import Roulette
 from app.services import services_of
 
@@ -29,58 +37,74 @@ async def rate_limit(request: Request) -> None:
         raise too_many("too many requests", retry_after=60)
 
 
-def _valid_key(key: str) -> str:
-    return parse(KeyRef, {"key": key}).key
+def _object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body)
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise bad_request(values.INVALID_BODY)
+    return body
+
+
+def _path_key(raw: str) -> str:
+    """Clients percent-encode the key (`Стол №7`); Sanic hands the path segment over as sent."""
+    key = unquote(raw)
+    if not values.is_key(key):
+        raise bad_request(values.INVALID_KEY)
+    return key
 
 
 @bp.get("/sessions")
 @document(
-    "Roulette sessions, most recently updated first",
-    responses={200: list[SessionSummary]},
+    "Roulette sessions with their histories, most recently updated first (the 1,000 newest)",
+    responses={200: Sessions},
     public=True,
     tag="roulette",
 )
 async def list_sessions(request: Request) -> HTTPResponse:
-    return respond(list(await store.list_sessions(_roulette(request).db)))
+    return respond(Sessions.model_construct(sessions=await _roulette(request).sessions()))
 
 
 @bp.get("/<key>")
 @document(
-    "One roulette session with its numbers, oldest first",
-    responses={200: Session, 404: ErrorBody},
+    "A key's history, oldest first; an unknown key has the empty history",
+    responses={200: History, 400: ErrorBody},
     public=True,
     tag="roulette",
 )
-async def get_session(request: Request, key: str) -> HTTPResponse:
-    session = await store.get(_roulette(request).db, _valid_key(key))
-    if session is None:
-        raise not_found("no roulette session with that key")
-    return respond(session)
+async def get_history(request: Request, key: str) -> HTTPResponse:
+    history = await _roulette(request).history(_path_key(key))
+    return respond(History.model_construct(history=history))
 
 
 @bp.post("/save")
 @document(
-    "Append a number (0..36) to a session, creating it; watchers get rouletteUpdate",
+    'Append a number (0..36 or "00") to a session, creating it; its watchers are told',
     body=SaveNumber,
-    responses={201: Session, 400: ErrorBody, 429: ErrorBody},
+    responses={200: Saved, 400: ErrorBody, 429: ErrorBody},
     public=True,
     tag="roulette",
 )
 async def save_number(request: Request) -> HTTPResponse:
-    save = json_body(request, SaveNumber)
-    session = await _roulette(request).appender.append(save.key, save.number)
-    return respond(session, status=201)
+    body = _object(request)
+    key, number = values.save(body.get("key"), body.get("number"))
+    session = await _roulette(request).save(key, number)
+    return respond(Saved.model_construct(success=True, data=session))
 
 
 @bp.put("/<key>")
 @document(
-    "Replace a session's numbers (creates the session); watchers get rouletteUpdate",
-    body=ReplaceNumbers,
-    responses={200: Session, 400: ErrorBody},
+    "Replace a session's whole history, creating it; its watchers are told",
+    body=ReplaceHistory,
+    responses={200: Saved, 400: ErrorBody, 429: ErrorBody},
     public=True,
     tag="roulette",
 )
-async def replace_numbers(request: Request, key: str) -> HTTPResponse:
-    key = _valid_key(key)
-    numbers = json_body(request, ReplaceNumbers).numbers
-    return respond(await _roulette(request).replace(key, numbers))
+async def replace_history(request: Request, key: str) -> HTTPResponse:
+    key = _path_key(key)
+    given = _object(request).get("history")
+    if given is not None and not isinstance(given, list):
+        raise bad_request(values.INVALID_BODY)
+    session = await _roulette(request).replace(key, values.history(given))
+    return respond(Saved.model_construct(success=True, data=session))

@@ -1,24 +1,31 @@
-"""Seed 003's bodies, one model each: what the REST routes and the socket messages accept and
-what they answer. The same `SaveNumber` checks a `POST /api/roulette/save` body and a
-`saveNumber` frame."""
+"""Seed 003's bodies as OpenAPI describes them and as the routes answer them.
+
+Requests are checked by `app/roulette/values.py`, not by these models: the contract fixes the
+exact error texts (`Key and number are required`, `Invalid number`, ...), and which one a body
+gets depends on the order of its faults, which pydantic's first complaint does not follow. The
+models still document the bodies and serialize every answer.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from app.http.bodies import Body
+from app.roulette.values import MAX_HISTORY, MAX_KEY_LENGTH, Number
 
-KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-MAX_NUMBERS = 10_000
-
-RouletteKey = Annotated[str, Field(pattern=KEY_PATTERN, description="1..64 of A-Z a-z 0-9 _ -")]
-WheelNumber = Annotated[int, Field(ge=0, le=36)]
-
-
-class KeyRef(Body):
-    key: RouletteKey
+WheelNumber = Annotated[
+    Number, Field(description='0..36, or the string "00" (the board\'s 00 cell)')
+]
+RouletteKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="free text without '/' or control characters",
+    ),
+]
 
 
 class SaveNumber(Body):
@@ -26,21 +33,32 @@ class SaveNumber(Body):
     number: WheelNumber
 
 
-class ReplaceNumbers(Body):
-    numbers: Annotated[list[WheelNumber], Field(max_length=MAX_NUMBERS)]
+class ReplaceHistory(Body):
+    """`history` absent or null empties the session; a body `key` is ignored."""
+
+    history: Annotated[list[WheelNumber], Field(max_length=MAX_HISTORY)] | None = None
 
 
 class Session(Body):
-    """A session with its numbers, oldest first: the REST answer and each update's history."""
+    """A session: its history oldest first, never null; times RFC 3339."""
 
+    id: int
     key: str
-    numbers: list[int]
-    created_at: str | None
-    updated_at: str | None
+    history: list[WheelNumber]
+    created_at: str
+    updated_at: str
 
 
-class SessionSummary(Body):
-    key: str
-    count: int
-    last_number: int | None
-    updated_at: str | None
+class History(Body):
+    """`GET /api/roulette/{key}`: an unknown key has the empty history."""
+
+    history: list[WheelNumber]
+
+
+class Saved(Body):
+    success: Literal[True] = True
+    data: Session
+
+
+class Sessions(Body):
+    sessions: list[Session]

@@ -1,9 +1,13 @@
 """Roulette sessions in SQL (PostgreSQL in production, SQLite embedded), SQLAlchemy Core.
 
-Appending is one upsert on the session row (`count = count + n ... RETURNING`) that takes the
-row lock on PostgreSQL, so two concurrent writers to one key get distinct, gapless positions.
-Timestamps are set from Python (microseconds) rather than by the database, so "newest first"
-is stable on SQLite too, whose CURRENT_TIMESTAMP has one-second resolution.
+Every change of a key runs in a transaction that first takes the key's lock (`lock`), and its
+live frames are published before that transaction commits (`app/roulette/appender.py`): so
+the changes of one key reach every watcher on every worker in commit order. Watch answers read
+their snapshot under the same lock, shared (`app/roulette/watching.py`).
+
+Positions are 1..count without gaps. Timestamps are set from Python (microseconds) rather
+than by the database, so "newest first" is stable on SQLite too, whose CURRENT_TIMESTAMP has
+one-second resolution. The board's "00" is stored as 37 (`values.stored`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,31 @@ from app.db.sql import dialect_insert, fetch_returned
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.roulette import roulette_numbers as numbers_table
 from app.db.tables.roulette import roulette_sessions as sessions
-from app.roulette.schemas import Session, SessionSummary
+from app.errors import bad_request
+from app.roulette.schemas import Session
+from app.roulette.values import (
+    DOUBLE_ZERO_STORED,
+    INVALID_INDEX,
+    MAX_HISTORY,
+    Number,
+    stored,
+    wire,
+)
 
 LIST_LIMIT = 1000
+INSERT_CHUNK = 5000
+
+
+async def lock(db: Database, key: str, *, shared: bool = False) -> None:
+    """Take `key`'s lock until the current transaction ends (PostgreSQL: an advisory lock,
+    which also covers a key with no row yet). SQLite serializes its writers by itself and runs
+    in one process (the embedded mode), where each key's changes go through one queue."""
+    if db.url.dialect != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await db.execute(
+        sa.select(getattr(sa.func, function)(sa.func.hashtextextended(key, 0))),
+    )
 
 
 def _upsert(db: Database, key: str, count: Any, last_number: int | None, *, added: int) -> Any:
@@ -36,48 +62,89 @@ def _upsert(db: Database, key: str, count: Any, last_number: int | None, *, adde
     ).returning(*sessions.c)
 
 
-async def append(db: Database, key: str, numbers: Sequence[int]) -> list[Session]:
-    """Appends `numbers` in one transaction: the upsert takes the session row's lock and hands
-    back the last position, the numbers go in with one INSERT, and the history is read once.
+async def _count(db: Database, key: str) -> int:
+    return int(await db.fetch_val(sa.select(sessions.c.count).where(sessions.c.key == key)) or 0)
 
-    Returns one Session per number, each with the history up to and including that number,
-    as a watcher must see it. The row lock keeps every other writer of this key out until the
-    commit, so the history's last `len(numbers)` entries are these.
+
+async def append(db: Database, key: str, numbers: Sequence[Number]) -> list[Session]:
+    """Appends what fits of `numbers` (a history holds MAX_HISTORY at most): one upsert, one
+    INSERT, one read of the history. Returns one Session per number appended, each with the
+    history up to and including that number, as a watcher must see it; the numbers past the
+    cap are left out, for the caller to refuse.
     """
-    async with db.transaction():
-        row = await fetch_returned(
-            db, _upsert(db, key, sessions.c.count + len(numbers), numbers[-1], added=len(numbers))
-        )
-        first = row["count"] - len(numbers) + 1
-        now = utcnow()
+    room = MAX_HISTORY - await _count(db, key)
+    taken = [stored(n) for n in numbers[: max(room, 0)]]
+    if not taken:
+        return []
+    row = await fetch_returned(
+        db, _upsert(db, key, sessions.c.count + len(taken), taken[-1], added=len(taken))
+    )
+    await _insert(db, row["id"], taken, first=row["count"] - len(taken) + 1)
+    history = await _history(db, row["id"])
+    whole = len(history)
+    return [_session(row, history[: whole - later]) for later in range(len(taken) - 1, -1, -1)]
+
+
+async def replace(db: Database, key: str, numbers: list[Number]) -> Session:
+    values = [stored(n) for n in numbers]
+    last = values[-1] if values else None
+    row = await fetch_returned(db, _upsert(db, key, len(values), last, added=len(values)))
+    await db.execute(numbers_table.delete().where(numbers_table.c.session_id == row["id"]))
+    await _insert(db, row["id"], values, first=1)
+    return _session(row, list(numbers))
+
+
+async def _insert(db: Database, session_id: int, values: list[int], *, first: int) -> None:
+    """Multi-row INSERTs of `values` at positions `first`...; chunked because PostgreSQL
+    takes at most 32,767 parameters in one statement (4 a row here)."""
+    now = utcnow()
+    for start in range(0, len(values), INSERT_CHUNK):
         await db.execute(
             numbers_table.insert().values(
                 [
-                    {"session_id": row["id"], "position": position, "number": n, "created_at": now}
-                    for position, n in enumerate(numbers, start=first)
+                    {"session_id": session_id, "position": position, "number": n, "created_at": now}
+                    for position, n in enumerate(
+                        values[start : start + INSERT_CHUNK], start=first + start
+                    )
                 ]
             )
         )
-        history = await _history(db, row["id"])
-    whole = len(history)
-    return [_session(row, history[: whole - later]) for later in range(len(numbers) - 1, -1, -1)]
 
 
-async def replace(db: Database, key: str, numbers: list[int]) -> Session:
-    last = numbers[-1] if numbers else None
-    async with db.transaction():
-        row = await fetch_returned(db, _upsert(db, key, len(numbers), last, added=len(numbers)))
-        await db.execute(numbers_table.delete().where(numbers_table.c.session_id == row["id"]))
-        if numbers:
-            now = utcnow()
-            await db.execute_many(
-                numbers_table.insert(),
-                [
-                    {"session_id": row["id"], "position": index, "number": value, "created_at": now}
-                    for index, value in enumerate(numbers, start=1)
-                ],
-            )
-        return _session(row, await _history(db, row["id"]))
+async def remove(db: Database, key: str, index: int) -> Session:
+    """Deletes 0-based `index`; later entries move up one. An index past the end (or a key
+    without a session) changes nothing and is refused."""
+    row = await db.fetch_one(sa.select(sessions).where(sessions.c.key == key))
+    if row is None or index >= row["count"]:
+        raise bad_request(INVALID_INDEX)
+    session_id, position = row["id"], index + 1
+    mine = numbers_table.c.session_id == session_id
+    await db.execute(numbers_table.delete().where(mine, numbers_table.c.position == position))
+    # Shifted through negative positions: PostgreSQL checks the unique (session, position)
+    # row by row, so `position - 1` in one pass could collide with a row not yet moved.
+    await db.execute(
+        numbers_table.update()
+        .where(mine, numbers_table.c.position > position)
+        .values(position=1 - numbers_table.c.position)
+    )
+    await db.execute(
+        numbers_table.update()
+        .where(mine, numbers_table.c.position < 0)
+        .values(position=-numbers_table.c.position)
+    )
+    history = await _history(db, session_id)
+    updated = await fetch_returned(
+        db,
+        sessions.update()
+        .where(sessions.c.id == session_id)
+        .values(
+            count=len(history),
+            last_number=stored(history[-1]) if history else None,
+            updated_at=utcnow(),
+        )
+        .returning(*sessions.c),
+    )
+    return _session(updated, history)
 
 
 async def get(db: Database, key: str) -> Session | None:
@@ -85,52 +152,68 @@ async def get(db: Database, key: str) -> Session | None:
     return None if row is None else _session(row, await _history(db, row["id"]))
 
 
-async def _history(db: Database, session_id: int) -> list[int]:
-    """A session's numbers by position.
-
-    On PostgreSQL they come back as one array (decoded by asyncpg in C): a long session's
-    history, read on every save, would otherwise cost a row object per number.
-    """
-    if db.url.dialect == "postgresql":
-        numbers = await db.fetch_val(
-            sa.select(
-                sa.func.array_agg(
-                    aggregate_order_by(numbers_table.c.number, numbers_table.c.position)
-                )
-            ).where(numbers_table.c.session_id == session_id)
-        )
-        return list(numbers or ())
+async def list_sessions(db: Database, limit: int = LIST_LIMIT) -> list[Session]:
+    """The `limit` most recently updated sessions with their whole histories: two queries,
+    whatever the number of sessions."""
     rows = await db.fetch_all(
-        sa.select(numbers_table.c.number)
-        .where(numbers_table.c.session_id == session_id)
-        .order_by(numbers_table.c.position)
-    )
-    return [row["number"] for row in rows]
-
-
-def _session(row: Any, numbers: list[int]) -> Session:
-    # Read back from the database: already valid, so not validated again (a long history
-    # would cost a check per number on every save).
-    return Session.model_construct(
-        key=row["key"],
-        numbers=numbers,
-        created_at=isoformat(row["created_at"]),
-        updated_at=isoformat(row["updated_at"]),
-    )
-
-
-async def list_sessions(db: Database, limit: int = LIST_LIMIT) -> list[SessionSummary]:
-    rows = await db.fetch_all(
-        sa.select(sessions.c.key, sessions.c.count, sessions.c.last_number, sessions.c.updated_at)
+        sa.select(sessions)
         .order_by(sessions.c.updated_at.desc(), sessions.c.id.desc())
         .limit(limit)
     )
-    return [
-        SessionSummary.model_construct(
-            key=row["key"],
-            count=row["count"],
-            last_number=row["last_number"],
-            updated_at=isoformat(row["updated_at"]),
+    histories = await _histories(db, [row["id"] for row in rows])
+    return [_session(row, histories.get(row["id"], [])) for row in rows]
+
+
+async def _history(db: Database, session_id: int) -> list[Number]:
+    return (await _histories(db, [session_id])).get(session_id, [])
+
+
+async def _histories(db: Database, session_ids: list[int]) -> dict[int, list[Number]]:
+    """Sessions' numbers by position, as the wire says them.
+
+    On PostgreSQL each session's come back as one array (decoded by asyncpg in C): a long
+    history, read on every save, would otherwise cost a row object per number.
+    """
+    if not session_ids:
+        return {}
+    owner = numbers_table.c.session_id
+    if db.url.dialect == "postgresql":
+        rows = await db.fetch_all(
+            sa.select(
+                owner,
+                sa.func.array_agg(
+                    aggregate_order_by(numbers_table.c.number, numbers_table.c.position)
+                ).label("numbers"),
+            )
+            .where(owner.in_(session_ids))
+            .group_by(owner)
         )
-        for row in rows
-    ]
+        return {row["session_id"]: _wire(row["numbers"] or ()) for row in rows}
+    histories: dict[int, list[int]] = {}
+    for row in await db.fetch_all(
+        sa.select(owner, numbers_table.c.number)
+        .where(owner.in_(session_ids))
+        .order_by(owner, numbers_table.c.position)
+    ):
+        histories.setdefault(row["session_id"], []).append(row["number"])
+    return {session_id: _wire(numbers) for session_id, numbers in histories.items()}
+
+
+def _wire(numbers: Sequence[int]) -> list[Number]:
+    """Stored values as the wire says them; a history without "00" is taken as it is (the
+    membership test runs in C, a conversion per number would not)."""
+    if DOUBLE_ZERO_STORED in numbers:
+        return [wire(n) for n in numbers]
+    return list(numbers)
+
+
+def _session(row: Any, numbers: list[Number]) -> Session:
+    # Read back from the database: already valid, so not validated again (a long history
+    # would cost a check per number on every save).
+    return Session.model_construct(
+        id=row["id"],
+        key=row["key"],
+        history=numbers,
+        created_at=isoformat(row["created_at"]),
+        updated_at=isoformat(row["updated_at"]),
+    )

@@ -32,7 +32,12 @@ def topic_channel(topic: str) -> str:
 
 
 def pack(frame: Frame) -> str:
-    return f"{frame.get('type', 'unknown')}\n{encode(frame)}"
+    return packed(frame.get("type", "unknown"), encode(frame))
+
+
+def packed(kind: str, text: str) -> str:
+    """The channel payload of a frame already encoded as `text` (of type `kind`)."""
+    return f"{kind}\n{text}"
 
 
 def unpack(payload: str) -> tuple[str, str]:

@@ -2,6 +2,8 @@
 
 `count` and `last_number` live on the session row so that appending is one upsert that hands
 back the next position (no MAX() race between two writers) and listing sessions needs no join.
+A key is free text up to 255 characters (the seed's VARCHAR(255)); the board's "00" cell is
+stored as 37.
 """
 
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ roulette_sessions = sa.Table(
     "roulette_sessions",
     metadata,
     sa.Column("id", BigId, primary_key=True),
-    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("key", sa.String(255), nullable=False, unique=True),
     sa.Column("count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_number", sa.SmallInteger),
     created_at(),
@@ -34,5 +36,5 @@ roulette_numbers = sa.Table(
     sa.Column("number", sa.SmallInteger, nullable=False),
     created_at(),
     sa.UniqueConstraint("session_id", "position", name="uq_roulette_numbers_session_position"),
-    sa.CheckConstraint("number >= 0 AND number <= 36", name="number_on_the_wheel"),
+    sa.CheckConstraint("number >= 0 AND number <= 37", name="number_on_the_wheel"),
 )
