@@ -39,15 +39,18 @@ INSERT_CHUNK = 5000
 
 
 async def lock(db: Database, key: str, *, shared: bool = False) -> None:
-    """Take `key`'s lock until the current transaction ends (PostgreSQL: an advisory lock,
-    which also covers a key with no row yet). SQLite serializes its writers by itself and runs
-    in one process (the embedded mode), where each key's changes go through one queue."""
-    if db.url.dialect != "postgresql":
-        return
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    await db.execute(
-        sa.select(getattr(sa.func, function)(sa.func.hashtextextended(key, 0))),
-    )
+    """Take `key`'s lock until the current transaction ends.
+
+    PostgreSQL: an advisory lock on the key's hash, which also covers a key with no row yet.
+    SQLite has one writer at a time anyway: a writer takes that write lock at once (an UPDATE
+    that matches nothing), so that a concurrent writer waits for it instead of failing as
+    "database is locked" when both upgrade a read lock; readers need nothing there.
+    """
+    if db.url.dialect == "postgresql":
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        await db.execute(sa.select(getattr(sa.func, function)(sa.func.hashtextextended(key, 0))))
+    elif not shared:
+        await db.execute(sessions.update().where(sa.false()).values(key=sessions.c.key))
 
 
 def _upsert(db: Database, key: str, count: Any, last_number: int | None, *, added: int) -> Any:

@@ -1,4 +1,4 @@
-"""The per-key save queue on the embedded stack (SQLite and the in-process Redis server)."""
+"""The per-key change queue on the embedded stack (SQLite and the in-process Redis server)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 
 from app.config import Settings
 from app.db.migrate import migrate
-from app.roulette import appender
+from app.errors import DomainError
+from app.roulette import appender, store
 from app.roulette.appender import Appender, QueueFull
-from app.roulette.live import topic
+from app.roulette.live import Dialect, topic
 from app.services import Services
 from app.ws.delivery import topic_channel, unpack
 
@@ -40,7 +41,7 @@ async def test_a_full_queue_refuses_and_what_was_queued_is_committed_in_order(
     monkeypatch.setattr(appender, "MAX_PENDING", 5)
     published: list[dict] = []
     await services.hub.subscribe(
-        topic_channel(topic("k")),
+        topic_channel(topic(Dialect.V, "k")),
         lambda _channel, payload: published.append(json.loads(unpack(payload)[1])),
     )
     saves = _appender(services)
@@ -51,15 +52,16 @@ async def test_a_full_queue_refuses_and_what_was_queued_is_committed_in_order(
 
     await saves.drain()
     sessions = [saved.result() for saved in queued]
-    assert [s.numbers for s in sessions] == [[3], [3, 1], [3, 1, 4], [3, 1, 4, 1], [3, 1, 4, 1, 5]]
-    assert other_key.result().numbers == [2]
+    assert [s.history for s in sessions] == [[3], [3, 1], [3, 1, 4], [3, 1, 4, 1], [3, 1, 4, 1, 5]]
+    assert other_key.result().history == [2]
     async with asyncio.timeout(5):
         while len(published) < 5:
             await asyncio.sleep(0.01)
     assert [update["number"] for update in published] == [3, 1, 4, 1, 5]
     assert published[-1]["numbers"] == [3, 1, 4, 1, 5]
+    assert published[-1]["type"] == "rouletteUpdate"
     # The queue is gone with its writer: the next save starts a new one.
-    assert (await saves.append("k", 0)).numbers == [3, 1, 4, 1, 5, 0]
+    assert (await saves.append("k", 0)).history == [3, 1, 4, 1, 5, 0]
 
 
 async def test_a_failed_commit_fails_its_saves_and_the_queue_goes_on(
@@ -69,7 +71,7 @@ async def test_a_failed_commit_fails_its_saves_and_the_queue_goes_on(
     # Handlers validate numbers first; here the database's own check refuses it.
     with pytest.raises(Exception, match="number_on_the_wheel|CHECK constraint"):
         await saves.append("k", 99)
-    assert (await saves.append("k", 8)).numbers == [8]
+    assert (await saves.append("k", 8)).history == [8]
 
 
 async def test_a_cancelled_writer_leaves_no_save_waiting(services: Services) -> None:
@@ -84,3 +86,41 @@ async def test_a_cancelled_writer_leaves_no_save_waiting(services: Services) -> 
     await asyncio.gather(*saves._writers, return_exceptions=True)
     assert first.done() and second.done()
     assert second.cancelled()
+
+
+async def test_replaces_and_removes_queue_between_appends_in_order(services: Services) -> None:
+    """One socket's writes apply in the order sent, whatever their kind: appends around a
+    replace or a remove are not batched across it."""
+    saves = _appender(services)
+    done = [
+        saves.append("k", 1),
+        saves.append("k", "00"),
+        saves.replace("k", [5, 6, 7]),
+        saves.append("k", 8),
+        saves.remove("k", 0),
+        saves.append("k", 9),
+        saves.remove("k", 10),
+    ]
+    await saves.drain()
+    assert [d.result().history for d in done[:6]] == [
+        [1],
+        [1, "00"],
+        [5, 6, 7],
+        [5, 6, 7, 8],
+        [6, 7, 8],
+        [6, 7, 8, 9],
+    ]
+    with pytest.raises(DomainError, match="Invalid index"):
+        done[6].result()
+
+
+async def test_appends_past_the_cap_are_refused_and_the_rest_kept(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "MAX_HISTORY", 3)
+    saves = _appender(services)
+    done = [saves.append("k", n) for n in (1, 2, 3, 4)]
+    await saves.drain()
+    assert done[2].result().history == [1, 2, 3]
+    with pytest.raises(DomainError, match="History is full"):
+        done[3].result()
