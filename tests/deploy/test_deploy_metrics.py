@@ -120,7 +120,7 @@ async def roulette_traffic(stack: DeployStack, http: httpx.AsyncClient) -> None:
     a = await WsClient.connect(stack.nginx.ws_url)
     try:
         await a.send({"type": "saveNumber", "key": "deploy-metrics", "number": 7})
-        await frame_of(a, "rouletteUpdate", 10)
+        await frame_of(a, "numberSaved", 10)  # saveNumber is seed 003 dialect A: its own frame
     finally:
         await a.close()
 
