@@ -34,6 +34,8 @@ from app.ws.registry import WsRouter
 log = logging.getLogger("voxhub.roulette")
 
 Handler = Callable[[Connection, Frame], Awaitable[None]]
+# HEAD's frames that act on the socket's joined key whatever key they carry.
+JOINED_KEY_TYPES = frozenset({"add", "remove"})
 
 
 def error_frame(code: str, message: str, key: str | None) -> Frame:
@@ -144,9 +146,17 @@ async def _refusals_as_error_frames(handler: Handler, conn: Connection, frame: F
     try:
         await handler(conn, frame)
     except DomainError as exc:
-        key = _field(frame, "key")
-        key = key if values.is_key(key) else watching.joined_key(conn)
-        conn.send(error_frame(exc.code, exc.message, key))
+        conn.send(error_frame(exc.code, exc.message, _key_of(conn, frame)))
+
+
+def _key_of(conn: Connection, frame: Frame) -> str | None:
+    """The key a refused frame is about: the joined key for those acting on it (`add`,
+    `remove`, a keyless `update`; HEAD's client drops frames naming another key), else the
+    frame's own key when it is one."""
+    given = _field(frame, "key")
+    if frame["type"] in JOINED_KEY_TYPES or (frame["type"] == "update" and given is None):
+        return watching.joined_key(conn)
+    return given if values.is_key(given) else None
 
 
 def _report_failure(conn: Connection, key: str, done: asyncio.Future[Session]) -> None:

@@ -182,7 +182,7 @@ async def test_bad_input_gets_the_roulette_error_frame_and_the_socket_stays(
 
     await _watch(client, "C", key)
     for frame, text in [
-        ({"type": "add", "number": 1.5}, "Invalid number"),
+        ({"type": "add", "number": 1.5, "key": "ignored"}, "Invalid number"),
         ({"type": "add", "number": True}, "Invalid number"),
         ({"type": "add"}, "Invalid number"),
         ({"type": "remove", "index": -1}, "Invalid index"),
