@@ -9,9 +9,8 @@ a worker hears only what its own sockets need.
 
 Domains talk to sockets only through this object: `send_to_user(s)` and `publish` for frames,
 `join`/`leave` for topics, `on_connect`, `on_user_gone` and `on_delivery` hooks for their own
-state. One
-heartbeat loop per worker (not a task per socket) pings every socket, closes the silent ones
-and refreshes presence in one Redis pipeline.
+state. One heartbeat loop per worker (not a task per socket) pings every socket, closes the
+silent ones and refreshes presence in one Redis pipeline.
 """
 
 from __future__ import annotations
