@@ -142,6 +142,8 @@ class Settings:
     connect_rate: int = env("CONNECT_RATE", "2000", _positive(int))
     rate_limit_per_minute: int = env("RATE_LIMIT_PER_MINUTE", "60", _positive(int))
     ws_max_message_bytes: int = env("WS_MAX_MESSAGE_BYTES", "65536", _positive(int))
+    # Seed 004's original put every new socket in the random chat's pool at once.
+    match_on_connect: bool = env("MATCH_ON_CONNECT", "false", parse_bool)
 
     # --- AI messenger (seed 002) ---
     ai_api: str = env("AI_API", "responses", _choice("responses", "chat"))

@@ -15,7 +15,8 @@ def register(app: Sanic, services: Services) -> None:
     # Departures get their own connections: leaving the queue must not wait behind a burst
     # of find_match scripts for the shared pool, or a closed socket stays matchable.
     departures = create_redis(services.settings)
-    chat = services.add(RandomChat(MatchStore(services.redis, departures), services.gateway))
+    store = MatchStore(services.redis, departures, requeue=services.settings.match_on_connect)
+    chat = services.add(RandomChat(store, services.gateway, services.settings))
     chat.install(services.router)
     app.blueprint(bp)
 

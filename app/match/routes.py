@@ -1,7 +1,8 @@
-"""`GET /stats` (seed 004): the random chat's numbers over every worker.
+"""Seed 004's REST routes: `GET /stats` and `GET /ice-servers`, both public like the seed's.
 
-Public like the seed's, because it carries only counts (no user ids) and monitoring probes
-have no token; it reads a handful of Redis counters, so it is cheap to scrape.
+`/stats` carries only counts (no user ids) and monitoring probes have no token; it reads a
+handful of Redis counters, so it is cheap to scrape. `/ice-servers` is what the React Native
+client reads before it connects (the same list as the socket's `get_ice_servers`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from app.http.bodies import document, respond
+from app.http.ice_servers import IceServers, ice_servers
 from app.match.metrics import observe_sizes
 from app.match.schemas import Stats
 from app.match.service import RandomChat
@@ -47,3 +49,14 @@ async def stats(request: Request) -> HTTPResponse:
             worker_connections=services.gateway.count,
         )
     )
+
+
+@bp.get("/ice-servers")
+@document(
+    "ICE servers for RTCPeerConnection (public; STUN_SERVERS, TURN_URL and its credentials)",
+    responses={200: IceServers},
+    public=True,
+    tag="match",
+)
+async def get_ice_servers(request: Request) -> HTTPResponse:
+    return respond(ice_servers(services_of(request.app).settings))

@@ -1,4 +1,5 @@
-"""Random voice chat over the gateway: find_match, disconnect and the WebRTC signaling relay.
+"""Random voice chat over the gateway: find_match, disconnect, the ICE servers and the relay
+of WebRTC signaling and `call_*` frames to the room partner (seed 004's wire contract).
 
 The relay is the hot path: each connection caches its current partner (set when `match_found`
 reaches it, cleared by `partner_disconnected` or when the user leaves), so relaying costs one
@@ -10,16 +11,18 @@ from __future__ import annotations
 
 import uuid
 
+from app.config import Settings
 from app.errors import bad_request
+from app.http.ice_servers import ice_servers
 from app.match.metrics import match_wait, matches, observe_sizes
 from app.match.notices import REASON_LEFT, REASON_LOST
+from app.match.signaling import RELAYS, Relay
 from app.match.store import MatchStore
 from app.ws.connection import Connection
 from app.ws.gateway import REASON_DISCONNECTED, Gateway
 from app.ws.protocol import Frame
-from app.ws.registry import WsRouter
+from app.ws.registry import Handler, WsRouter
 
-SIGNALING_TYPES = ("offer", "answer", "ice_candidate")
 WAITING_STATUS = "Looking for a partner..."
 
 PARTNER = "match.partner"
@@ -29,15 +32,19 @@ ROOM = "match.room"
 class RandomChat:
     """The random chat of one worker: its socket messages and its reactions to users leaving."""
 
-    def __init__(self, store: MatchStore, gateway: Gateway) -> None:
+    def __init__(self, store: MatchStore, gateway: Gateway, settings: Settings) -> None:
         self.store = store
         self.gateway = gateway
+        self.settings = settings
 
     def install(self, router: WsRouter) -> None:
         router.add("find_match", self.find_match)
         router.add("disconnect", self.disconnect)
-        for kind in SIGNALING_TYPES:
-            router.add(kind, self.relay)
+        router.add("get_ice_servers", self.get_ice_servers)
+        for kind, relay in RELAYS.items():
+            router.add(kind, self._relaying(relay))
+        if self.settings.match_on_connect:
+            self.gateway.on_connect(self.join_pool)
         self.gateway.on_user_gone(self.user_gone)
         self.gateway.on_delivery("match_found", remember_partner)
         self.gateway.on_delivery("partner_disconnected", forget_ended_room)
@@ -69,7 +76,13 @@ class RandomChat:
         elif ROOM not in conn.state:
             conn.send({"type": "waiting", "payload": {"status": WAITING_STATUS}})
 
+    async def join_pool(self, conn: Connection) -> None:
+        """MATCH_ON_CONNECT: a new socket waits for a partner without a frame of its own, and
+        is paired only when someone's `find_match` picks it."""
+        observe_sizes(*await self.store.join_pool(conn.user_id))
+
     async def disconnect(self, conn: Connection, frame: Frame) -> None:
+        """Leave the room and the pool; the socket stays open for the next `find_match`."""
         await self.leave(conn.user_id, REASON_LEFT)
 
     async def leave(self, user_id: str, reason: str) -> None:
@@ -77,16 +90,41 @@ class RandomChat:
         self._forget_partner(user_id)
         observe_sizes(left.waiting, left.rooms)
 
-    async def relay(self, conn: Connection, frame: Frame) -> None:
-        partner = conn.state.get(PARTNER)
+    async def get_ice_servers(self, conn: Connection, frame: Frame) -> None:
+        conn.send(
+            {"type": "ice_servers", "payload": ice_servers(self.settings).model_dump(mode="json")}
+        )
+
+    def _relaying(self, relay: Relay) -> Handler:
+        async def handle(conn: Connection, frame: Frame) -> None:
+            await self.relay(conn, frame, relay)
+
+        return handle
+
+    async def relay(self, conn: Connection, frame: Frame, relay: Relay) -> None:
+        """To the current partner, checked in the original's order: `to` (optional, but when
+        given it must be the partner), then the payload, then whether there is a partner."""
+        state = conn.state
+        partner: str | None = state.get(PARTNER)
         target = frame.get("to")
-        if not partner or target != partner:
+        if target is not None and target != partner:
             raise bad_request(
                 "'to' must be your current partner's user id", code="not_your_partner"
             )
+        payload = frame.get("payload")
+        relay.check(payload)
+        if partner is None:
+            if relay.no_partner is not None:
+                raise bad_request(relay.no_partner, code="no_partner")
+            return
         await self.gateway.send_to_user(
             partner,
-            {"type": frame["type"], "payload": frame.get("payload"), "from": conn.user_id},
+            {
+                "type": relay.sends,
+                "payload": relay.payload(payload, conn.user_id, state[ROOM]),
+                "from": conn.user_id,
+                "to": partner,
+            },
         )
 
     async def user_gone(self, user_id: str, reason: str) -> None:

@@ -8,7 +8,11 @@ queue are dropped on the spot. The scripts also publish the frames their changes
 
 Keys: `voxhub:match:queue` (sorted set, score = enqueue time in ms, oldest first),
 `voxhub:match:rooms` (hash room id -> "caller\\ncallee"), `voxhub:match:user_room` (hash user
-id -> room id). One hash per role keeps /stats to HLEN/ZCARD calls.
+id -> room id). One hash per role keeps /stats to HLEN/ZCARD calls. The caller is the user whose
+`find` completed the pair, the callee the one who waited (seed 004's roles).
+
+With `requeue` (MATCH_ON_CONNECT), a user whose partner leaves goes back into the queue in the
+same script, silently, as seed 004's original server did; so does a new socket (`join_pool`).
 
 Throughput: a worker sends its `find` requests in batches, one batch in flight at a time. What
 arrives while a batch is out goes in the next one, so under load one round trip serves many
@@ -38,7 +42,8 @@ _KEYS = (QUEUE_KEY, ROOMS_KEY, USER_ROOM_KEY)
 MAX_BATCH = 64
 
 # Shared prologue: `leave` takes a user out of their room (telling the partner left behind,
-# with the partner-left template) and out of the queue.
+# with the partner-left template) and out of the queue; `rejoin` queues a live user who is in
+# no room and not queued yet.
 _LEAVE = """
 local queue, rooms, user_room = KEYS[1], KEYS[2], KEYS[3]
 local function leave(uid, channels, notice_head, notice_tail)
@@ -61,12 +66,17 @@ local function leave(uid, channels, notice_head, notice_tail)
   redis.call('ZREM', queue, uid)
   return left, left_room
 end
+local function rejoin(uid, presence, now)
+  if redis.call('EXISTS', presence .. uid) == 1 and redis.call('HEXISTS', user_room, uid) == 0 then
+    redis.call('ZADD', queue, 'NX', now, uid)
+  end
+end
 """
 
 # ARGV: now (ms), presence prefix, channel prefix, partner-left template (2 parts),
-# caller's and callee's match_found templates (3 parts each), then (user id, room id) pairs.
-# Returns 5 values per user (status, partner left, room left, partner, waited ms), then the
-# queue length and the number of rooms.
+# caller's and callee's match_found templates (3 parts each), requeue ('1' or '0'), then
+# (user id, room id) pairs. Returns 5 values per user (status, partner left, room left,
+# partner, waited ms), then the queue length and the number of rooms.
 _FIND = (
     _LEAVE
     + """
@@ -76,28 +86,37 @@ local function announce(to, template, partner, room)
              .. cjson.encode(room) .. template[3])
 end
 local caller, callee = {ARGV[6], ARGV[7], ARGV[8]}, {ARGV[9], ARGV[10], ARGV[11]}
-local function find(uid, room_id)
-  local left, left_room = leave(uid, channels, ARGV[4], ARGV[5])
+local requeue = ARGV[12] == '1'
+local function pair(uid, room_id)
   while true do
     local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
     if #head == 0 then
       redis.call('ZADD', queue, now, uid)
-      return {'waiting', left, left_room, '', '0'}
+      return 'waiting', '', '0'
     end
     local partner, since = head[1], tonumber(head[2])
     redis.call('ZREM', queue, partner)
     if partner ~= uid and redis.call('EXISTS', presence .. partner) == 1
         and redis.call('HEXISTS', user_room, partner) == 0 then
-      redis.call('HSET', rooms, room_id, partner .. '\\n' .. uid)
+      redis.call('HSET', rooms, room_id, uid .. '\\n' .. partner)
       redis.call('HSET', user_room, partner, room_id, uid, room_id)
-      announce(partner, caller, uid, room_id)
-      announce(uid, callee, partner, room_id)
-      return {'matched', left, left_room, partner, tostring(now - since)}
+      announce(partner, callee, uid, room_id)
+      announce(uid, caller, partner, room_id)
+      return 'matched', partner, tostring(now - since)
     end
   end
 end
+local function find(uid, room_id)
+  local left, left_room = leave(uid, channels, ARGV[4], ARGV[5])
+  local status, partner, waited = pair(uid, room_id)
+  -- after pairing, so that "next" never lands straight back with the partner it skipped
+  if requeue and left ~= '' then
+    rejoin(left, presence, now)
+  end
+  return {status, left, left_room, partner, waited}
+end
 local results = {}
-for i = 12, #ARGV, 2 do
+for i = 13, #ARGV, 2 do
   for _, value in ipairs(find(ARGV[i], ARGV[i + 1])) do
     results[#results + 1] = value
   end
@@ -109,12 +128,25 @@ return results
 )
 _FIND_FIELDS = 5
 
-# ARGV: channel prefix, partner-left template (2 parts), user id.
+# ARGV: channel prefix, partner-left template (2 parts), user id, presence prefix, and the
+# time (ms) to requeue the partner left behind at, or '' to leave them out of the queue.
 _LEAVE_ONLY = (
     _LEAVE
     + """
 local left, left_room = leave(ARGV[4], ARGV[1], ARGV[2], ARGV[3])
+if ARGV[6] ~= '' and left ~= '' then
+  rejoin(left, ARGV[5], tonumber(ARGV[6]))
+end
 return {left, left_room, redis.call('ZCARD', queue), redis.call('HLEN', rooms)}
+"""
+)
+
+# ARGV: user id, presence prefix, now (ms). Returns the queue length and the number of rooms.
+_JOIN = (
+    _LEAVE
+    + """
+rejoin(ARGV[1], ARGV[2], tonumber(ARGV[3]))
+return {redis.call('ZCARD', queue), redis.call('HLEN', rooms)}
 """
 )
 
@@ -131,7 +163,7 @@ class Left:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """`partner` is '' while waiting; when matched, the partner is the caller."""
+    """`partner` is '' while waiting; when matched, the partner is the callee."""
 
     left: Left
     partner: str
@@ -149,12 +181,18 @@ class _Request:
     answer: asyncio.Future[Found]
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class MatchStore:
-    def __init__(self, redis: Redis, departures: Redis) -> None:
+    def __init__(self, redis: Redis, departures: Redis, *, requeue: bool = False) -> None:
         self.redis = redis
         self.departures = departures
+        self.requeue = requeue
         self._find = redis.register_script(_FIND)
         self._leave = departures.register_script(_LEAVE_ONLY)
+        self._join = redis.register_script(_JOIN)
         self._queued: list[_Request] = []
         self._sender: asyncio.Task[None] | None = None
 
@@ -181,12 +219,13 @@ class MatchStore:
 
     async def _find_batch(self, batch: list[_Request]) -> None:
         args: list[str | int] = [
-            int(time.time() * 1000),
+            _now_ms(),
             PRESENCE_PREFIX,
             USER_CHANNEL_PREFIX,
             *notices.partner_left(notices.REASON_LEFT),
             *notices.match_found("caller"),
             *notices.match_found("callee"),
+            "1" if self.requeue else "0",
         ]
         for request in batch:
             args += (request.user_id, request.room_id)
@@ -219,9 +258,22 @@ class MatchStore:
     async def leave(self, user_id: str, reason: str) -> Left:
         """Leave the room (the partner is told, with `reason`) and the queue."""
         left, left_room, waiting, rooms = await self._leave(
-            keys=_KEYS, args=[USER_CHANNEL_PREFIX, *notices.partner_left(reason), user_id]
+            keys=_KEYS,
+            args=[
+                USER_CHANNEL_PREFIX,
+                *notices.partner_left(reason),
+                user_id,
+                PRESENCE_PREFIX,
+                _now_ms() if self.requeue else "",
+            ],
         )
         return Left(left, left_room, int(waiting), int(rooms))
+
+    async def join_pool(self, user_id: str) -> tuple[int, int]:
+        """Wait for a partner without a `find` of one's own (unless in a room or queued
+        already): someone else's `find` may pick this user. Returns (waiting users, rooms)."""
+        waiting, rooms = await self._join(keys=_KEYS, args=[user_id, PRESENCE_PREFIX, _now_ms()])
+        return int(waiting), int(rooms)
 
     async def sizes(self) -> tuple[int, int, int]:
         """(waiting users, rooms, users in rooms)."""

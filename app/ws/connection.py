@@ -66,6 +66,7 @@ class Connection:
         "closed",
         "_outbox",
         "_writer",
+        "_held",
         "topics",
     )
 
@@ -79,6 +80,7 @@ class Connection:
         self.closed = False
         self._outbox: deque[bytes] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._held = False
         # Topics this socket joined (the gateway's registry holds the reverse map).
         self.topics: set[str] | None = None
 
@@ -116,8 +118,24 @@ class Connection:
             self.close_soon(CLOSE_POLICY, "slow consumer", "slow_consumer")
             return
         self._outbox.append(data)
-        if self._writer is None:
+        if self._writer is None and not self._held:
             self._writer = asyncio.get_running_loop().create_task(self._drain())
+
+    def hold(self) -> None:
+        """Keep every frame in the outbox until `release`: a socket enrolled somewhere before
+        it is greeted (see `Gateway.on_connect`) must still hear its greeting first."""
+        self._held = True
+        if self._outbox is None:
+            self._outbox = deque()
+
+    def release(self, first: Frame) -> None:
+        """Send `first`, then what waited, in order; sending is immediate again afterwards."""
+        waiting = self._outbox or deque()
+        self._held = False
+        self._outbox = None
+        self.send(first)
+        for data in waiting:
+            self.send_frame(data)
 
     async def _drain(self) -> None:
         """Write queued frames in order, each once the transport accepts more."""

@@ -8,10 +8,10 @@ channel is subscribed in Redis with its first local socket and unsubscribed with
 a worker hears only what its own sockets need.
 
 Domains talk to sockets only through this object: `send_to_user(s)` and `publish` for frames,
-`join`/`leave` for topics, `on_user_gone` and `on_delivery` hooks for their own state. One
-heartbeat loop per worker (not a task per socket) pings every socket, with a JSON `ping` and a
-protocol Ping (browsers answer the latter by themselves, and its Pong counts as activity),
-closes the silent ones and refreshes presence in one Redis pipeline.
+`join`/`leave` for topics, `on_connect`, `on_user_gone` and `on_delivery` hooks for their own
+state. One heartbeat loop per worker (not a task per socket) pings every socket, with a JSON
+`ping` and a protocol Ping (browsers answer the latter by themselves, and its Pong counts as
+activity), closes the silent ones and refreshes presence in one Redis pipeline.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from app.ws.registry import WsRouter
 
 log = logging.getLogger("voxhub.ws")
 
+ConnectHook = Callable[[Connection], Awaitable[None]]
 UserGoneHook = Callable[[str, str], Awaitable[None]]
 DeliveryHook = Callable[[Connection, Frame], None]
 
@@ -72,6 +73,7 @@ class Gateway:
         self._presence = presence.PresenceWriter(
             redis, worker_id, presence.presence_ttl_ms(settings)
         )
+        self._connect_hooks: list[ConnectHook] = []
         self._gone_hooks: list[UserGoneHook] = []
         self._delivery_hooks: dict[str, list[DeliveryHook]] = {}
         self._loops: list[asyncio.Task[None]] = []
@@ -80,6 +82,17 @@ class Gateway:
         router.add("ping", _ping)
 
     # -- what domains use ----------------------------------------------------------------------
+
+    def on_connect(self, hook: ConnectHook) -> None:
+        """`hook(conn)` once a new socket is attached (reachable through its user's channel),
+        before its `session` frame goes out: lets a domain enrol every new socket (seed 004's
+        MATCH_ON_CONNECT pool). A failing hook refuses the socket like a failed attach."""
+        self._connect_hooks.append(hook)
+
+    @property
+    def greets_after_connect_hooks(self) -> bool:
+        """True when the `session` frame must wait for `on_connect` hooks (see `attach`)."""
+        return bool(self._connect_hooks)
 
     def on_user_gone(self, hook: UserGoneHook) -> None:
         """`hook(user_id, reason)` after a user's last local socket closed or their worker died."""
@@ -237,6 +250,8 @@ class Gateway:
         ws_connections.inc()
         if await self._add(delivery.user_channel(conn.user_id), conn):
             await self._presence.online(conn.user_id)
+        for hook in self._connect_hooks:
+            await hook(conn)
 
     async def detach(self, conn: Connection) -> None:
         """Idempotent: the receive loop, the heartbeat and shutdown may all get here.

@@ -88,18 +88,23 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
             return
         identity, token = who
         conn = Connection(ws, identity)
-        conn.send(
-            {
-                "type": "session",
-                "payload": {
-                    "user_id": identity.sub,
-                    "token": token,
-                    "role": identity.role.value,
-                    "worker": gateway.worker_id,
-                },
-                "timestamp": now_iso(),
-            }
-        )
+        session = {
+            "type": "session",
+            "payload": {
+                "user_id": identity.sub,
+                "token": token,
+                "role": identity.role.value,
+                "worker": gateway.worker_id,
+            },
+            "timestamp": now_iso(),
+        }
+        # Greeted at once, unless connect hooks must enrol the socket first; frames it gets
+        # meanwhile wait, so that `session` is always its first frame.
+        greet_late = gateway.greets_after_connect_hooks
+        if greet_late:
+            conn.hold()
+        else:
+            conn.send(session)
         try:
             await gateway.attach(conn)
         except Exception as exc:  # Redis too slow for this storm: the client retries later
@@ -108,6 +113,8 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
             await gateway.detach(conn)
             await ws.close(CLOSE_TRY_AGAIN, f"server busy, retry in {RETRY_AFTER_SECONDS} s")
             return
+        if greet_late:
+            conn.release(session)
         try:
             while not conn.closed:
                 raw = await ws.recv()

@@ -109,7 +109,8 @@ async def match_traffic(stack: DeployStack, http: httpx.AsyncClient) -> None:
         await b.send({"type": "find_match"})
         found = (await frame_of(a, "match_found", 10))["payload"]
         await frame_of(b, "match_found", 10)
-        await a.send({"type": "offer", "payload": {"sdp": "v=0\r\n"}, "to": found["partner_id"]})
+        sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+        await a.send({"type": "offer", "payload": {"sdp": sdp}, "to": found["partner_id"]})
         await frame_of(b, "offer", 10)
     finally:
         await a.close()

@@ -96,8 +96,10 @@ async def test_websockets_through_nginx_match_relay_and_see_roulette(
         assert found_alice["room_id"] == found_bob["room_id"]
         assert {found_alice["role"], found_bob["role"]} == {"caller", "callee"}
         caller, callee = (alice, bob) if found_alice["role"] == "caller" else (bob, alice)
-        await _relay(caller, callee, "offer", {"type": "offer", "sdp": "v=0\r\no=- 1 1 IN\r\n"})
-        await _relay(callee, caller, "answer", {"type": "answer", "sdp": "v=0\r\no=- 2 2 IN\r\n"})
+        # Seed 004's checks: a version, o=, s=, t= and an audio (or data) media line.
+        sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+        await _relay(caller, callee, "offer", {"type": "offer", "sdp": sdp})
+        await _relay(callee, caller, "answer", {"type": "answer", "sdp": sdp})
         candidate = {"candidate": "candidate:1 1 udp 1 127.0.0.1 40000 typ host", "sdpMid": "0"}
         await _relay(caller, callee, "ice_candidate", candidate)
         await _roulette_reaches(alice, bob, "deploy-" + uuid.uuid4().hex[:8])

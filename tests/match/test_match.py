@@ -1,4 +1,4 @@
-"""Random voice chat on two real worker processes and real Redis."""
+"""Random voice chat on two real worker processes and real Redis: matchmaking and rooms."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import os
 import signal
 from collections import Counter
 
-import httpx
-
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VoxhubServer
+from tests.match.helpers import CANDIDATE, pair, stats
 from tests.ws.client import (
     WsClient,
     close_all,
@@ -20,50 +19,19 @@ from tests.ws.client import (
     until_both_workers_ready,
 )
 
-
-async def stats(server: VoxhubServer) -> dict:
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        response = await http.get("/stats")
-    assert response.status_code == 200
-    return response.json()
+LEFT = "Partner left the conversation"
 
 
-async def pair(waiter: WsClient, finder: WsClient) -> tuple[dict, dict]:
-    await waiter.send({"type": "find_match"})
-    waiting = await waiter.expect("waiting")
-    assert waiting["payload"] == {"status": "Looking for a partner..."}
-    await finder.send({"type": "find_match"})
-    return (await waiter.expect("match_found"))["payload"], (await finder.expect("match_found"))[
-        "payload"
-    ]
-
-
-async def test_cross_worker_match_and_signaling_relay(cluster: VoxhubServer) -> None:
+async def test_cross_worker_match_crosses_ids_and_makes_the_finder_the_caller(
+    cluster: VoxhubServer,
+) -> None:
     a, b = await on_two_workers(cluster.ws_url)
     found_a, found_b = await pair(a, b)
     assert found_a["partner_id"] == b.user_id and found_b["partner_id"] == a.user_id
     assert found_a["room_id"] == found_b["room_id"]
-    assert {found_a["role"], found_b["role"]} == {"caller", "callee"}
-
-    sdp = {"type": "offer", "sdp": "v=0\r\n..."}
-    await a.send({"type": "offer", "payload": sdp, "to": b.user_id})
-    offer = await b.expect("offer")
-    assert offer["payload"] == sdp and offer["from"] == a.user_id and offer["timestamp"]
-    await b.send({"type": "answer", "payload": {"type": "answer", "sdp": "x"}, "to": a.user_id})
-    assert (await a.expect("answer"))["from"] == b.user_id
-    candidate = {"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMLineIndex": 0}
-    await a.send({"type": "ice_candidate", "payload": candidate, "to": b.user_id})
-    assert (await b.expect("ice_candidate"))["payload"] == candidate
-
-    stranger = await WsClient.connect(cluster.ws_url)
-    await stranger.send({"type": "offer", "payload": sdp, "to": a.user_id})
-    await stranger.expect_error("not_your_partner")
-    await a.send({"type": "offer", "payload": sdp, "to": stranger.user_id})
-    await a.expect_error("not_your_partner")
-    await a.send({"type": "ice_candidate", "payload": candidate})
-    await a.expect_error("not_your_partner")
-    await stranger.silent(0.3)
-    await close_all([a, b, stranger])
+    # The clients' rule: the caller sends the offer at once, the callee waits for it.
+    assert (found_a["role"], found_b["role"]) == ("callee", "caller")
+    await close_all([a, b])
 
 
 async def test_next_disconnect_and_close_tell_the_partner(cluster: VoxhubServer) -> None:
@@ -71,30 +39,46 @@ async def test_next_disconnect_and_close_tell_the_partner(cluster: VoxhubServer)
     first_room = (await pair(a, b))[0]["room_id"]
 
     # find_match while in a room: leave it first ("next"); the old partner is told.
-    await a.send({"type": "find_match"})
+    await a.send({"type": "find_match", "payload": {}})
     left = await b.expect("partner_disconnected")
-    assert left["payload"]["reason"] and left["payload"]["room_id"] == first_room
+    assert left["payload"] == {"reason": LEFT, "room_id": first_room}
     await a.expect("waiting")
-    await b.send({"type": "offer", "payload": {}, "to": a.user_id})
-    await b.expect_error("not_your_partner")
+    await b.send({"type": "ice_candidate", "payload": CANDIDATE})
+    await b.silent(0.3)  # no room: a late candidate is dropped without a word
 
-    await b.send({"type": "find_match"})
+    await b.send({"type": "find_match", "payload": {}})
     second = (await a.expect("match_found"))["payload"]
     await b.expect("match_found")
-    await b.send({"type": "disconnect"})
-    assert (await a.expect("partner_disconnected"))["payload"]["room_id"] == second["room_id"]
-    await a.send({"type": "offer", "payload": {}, "to": b.user_id})
-    await a.expect_error("not_your_partner")
+    await b.send({"type": "disconnect", "payload": {}})
+    left = await a.expect("partner_disconnected")
+    assert left["payload"] == {"reason": LEFT, "room_id": second["room_id"]}
 
-    await b.send({"type": "find_match"})
+    # `disconnect` keeps the socket open: the same socket finds its next partner.
+    await b.send({"type": "find_match", "payload": {}})
     await b.expect("waiting")
-    await a.send({"type": "find_match"})
-    await a.expect("match_found")
-    await b.expect("match_found")
+    await a.send({"type": "find_match", "payload": {}})
+    third = (await a.expect("match_found"))["payload"]
+    assert (await b.expect("match_found"))["payload"]["room_id"] == third["room_id"]
     await a.close()
     lost = await b.expect("partner_disconnected")
-    assert lost["payload"]["reason"]
+    assert lost["payload"] == {"reason": LEFT, "room_id": third["room_id"]}
     await b.close()
+
+
+async def test_disconnect_outside_a_room_and_repeated_keeps_the_socket(
+    cluster: VoxhubServer,
+) -> None:
+    a, b = await on_two_workers(cluster.ws_url)
+    await a.send({"type": "disconnect", "payload": {}})
+    await a.send({"type": "disconnect", "payload": None})
+    await a.silent(0.3)
+    found_a, _ = await pair(a, b)
+    await a.send({"type": "disconnect", "payload": {}})
+    await b.expect("partner_disconnected")
+    await a.send({"type": "get_ice_servers", "payload": {}})
+    assert (await a.expect("ice_servers"))["payload"] == {"iceServers": []}
+    assert a.ws.close_code is None
+    await close_all([a, b])
 
 
 async def test_ids_needing_json_escapes_are_matched_relayed_and_told(
@@ -107,8 +91,9 @@ async def test_ids_needing_json_escapes_are_matched_relayed_and_told(
     b = await WsClient.connect(cluster.ws_url, cluster.token(subs[1]))
     found_a, found_b = await pair(a, b)
     assert (found_a["partner_id"], found_b["partner_id"]) == (subs[1], subs[0])
-    await a.send({"type": "offer", "payload": {"sdp": "x"}, "to": subs[1]})
-    assert (await b.expect("offer"))["from"] == subs[0]
+    await a.send({"type": "ice_candidate", "payload": CANDIDATE, "to": subs[1]})
+    relayed = await b.expect("ice_candidate")
+    assert (relayed["from"], relayed["to"]) == (subs[0], subs[1])
     await b.send({"type": "disconnect"})
     left = await a.expect("partner_disconnected")
     assert left["payload"] == {

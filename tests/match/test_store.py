@@ -69,7 +69,8 @@ async def test_a_burst_is_one_script_that_pairs_in_arrival_order(redis: Redis) -
     assert await scripts_run(redis) - before == 1
     assert [f.partner for f in found] == ["", ODD_IDS[0], "", ODD_IDS[2], ""]
     frames = await received(pubsub, 4)
-    for caller, callee, room in ((0, 1, "room-1"), (2, 3, "room-3")):
+    # The user whose find completed the pair is the caller; the one who waited, the callee.
+    for caller, callee, room in ((1, 0, "room-1"), (3, 2, "room-3")):
         [to_caller], [to_callee] = frames[ODD_IDS[caller]], frames[ODD_IDS[callee]]
         assert to_caller["type"] == to_callee["type"] == "match_found"
         assert to_caller["payload"] == {
@@ -111,3 +112,62 @@ async def test_a_failed_script_fails_every_request_of_its_batch() -> None:
     )
     assert all(isinstance(result, RedisConnectionError) for result in results), results
     await broken.aclose()
+
+
+async def queued(redis: Redis) -> list[str]:
+    return await redis.zrange("voxhub:match:queue", 0, -1)
+
+
+async def test_without_requeue_the_partner_left_behind_stays_out_of_the_pool(
+    redis: Redis,
+) -> None:
+    store = MatchStore(redis, redis)
+    await online(redis, "a", "b")
+    await store.find("a", "room-1")
+    await store.find("b", "room-1")
+    left = await store.leave("b", REASON_LOST)
+    assert left.partner == "a" and (left.waiting, left.rooms) == (0, 0)
+    assert await queued(redis) == []
+
+
+async def test_requeue_puts_the_partner_left_behind_back_but_never_the_leaver(
+    redis: Redis,
+) -> None:
+    store = MatchStore(redis, redis, requeue=True)
+    await online(redis, "a", "b", "c")
+    await store.find("a", "room-1")
+    await store.find("b", "room-1")
+    left = await store.leave("b", REASON_LOST)
+    assert left.partner == "a" and (left.waiting, left.rooms) == (1, 0)
+    assert await queued(redis) == ["a"]
+
+    # "next": the skipped partner is queued after the finder paired, never paired with it.
+    assert (await store.find("b", "room-2")).partner == "a"
+    found = await store.find("b", "room-3")
+    assert not found.matched and found.left.partner == "a"
+    assert sorted(await queued(redis)) == ["a", "b"]
+    assert (await store.find("c", "room-4")).partner in {"a", "b"}
+
+
+async def test_a_partner_whose_presence_expired_is_not_requeued(redis: Redis) -> None:
+    store = MatchStore(redis, redis, requeue=True)
+    await online(redis, "a", "b")
+    await store.find("a", "room-1")
+    await store.find("b", "room-1")
+    await redis.delete(presence_key("a"))  # a's worker died too
+    await store.leave("b", REASON_LOST)
+    assert await queued(redis) == []
+
+
+async def test_join_pool_queues_a_live_user_once_and_never_one_in_a_room(redis: Redis) -> None:
+    store = MatchStore(redis, redis, requeue=True)
+    await online(redis, "a", "b", "c")
+    assert await store.join_pool("a") == (1, 0)
+    first_score = await redis.zscore("voxhub:match:queue", "a")
+    await asyncio.sleep(0.01)
+    assert await store.join_pool("a") == (1, 0)  # a second socket keeps the first place
+    assert await redis.zscore("voxhub:match:queue", "a") == first_score
+    found = await store.find("b", "room-1")  # someone's find picks the pooled user
+    assert found.partner == "a"
+    assert await store.join_pool("a") == (0, 1)  # in a room now: not queued again
+    assert await store.join_pool("ghost") == (0, 1)  # no presence: never queued
