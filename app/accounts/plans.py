@@ -19,6 +19,35 @@ from app.db.tables.accounts import plans, user_plans
 from app.db.tables.base import isoformat, utcnow
 from app.errors import not_found
 
+ACTIVE = "active"
+# A plan level's limit on a user's own active prompts; -1 is unlimited.
+MAX_OWN_PROMPTS = {1: 0, 2: 3, 3: -1}
+FREE_LEVEL = 1
+
+
+def active_subscription_filter(user_id: int) -> sa.ColumnElement[bool]:
+    """A subscription counts while its status is active and its end date is ahead."""
+    return sa.and_(
+        user_plans.c.user_id == user_id,
+        user_plans.c.status == ACTIVE,
+        user_plans.c.end_date > utcnow(),
+    )
+
+
+async def current_plan_level(db: Database, user_id: int) -> int:
+    """The level of the user's active plan (the newest, should there be several); 1 without one.
+
+    What gates prompts: the prompts half reads it, and `MAX_OWN_PROMPTS` maps it to a limit.
+    """
+    level = await db.fetch_val(
+        sa.select(plans.c.level)
+        .join(user_plans, user_plans.c.plan_id == plans.c.id)
+        .where(active_subscription_filter(user_id))
+        .order_by(user_plans.c.id.desc())
+        .limit(1)
+    )
+    return FREE_LEVEL if level is None else int(level)
+
 
 def serialize_plan(row: Record) -> dict[str, Any]:
     return {

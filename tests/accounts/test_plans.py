@@ -13,7 +13,7 @@ def _plans(api: Api) -> list[dict]:
 
 def test_plans_are_seeded_and_public(api: Api) -> None:
     plans = _plans(api)
-    assert [plan["name"] for plan in plans] == ["Starter", "Pro", "Annual"]
+    assert [plan["name"] for plan in plans] == ["Базовый", "Премиум", "Про"]
     starter = plans[0]
     assert starter["price"] == 4.99 and starter["currency"] == "USD"
     assert starter["tokens"] > 0 and starter["duration_days"] == 30
