@@ -13,10 +13,12 @@ Connections are made in `start` (before the server accepts anything) and closed 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -33,6 +35,8 @@ from app.ws.gateway import Gateway
 from app.ws.registry import WsRouter
 
 T = TypeVar("T")
+
+READINESS_TIMEOUT = 2.0
 
 
 def new_worker_id() -> str:
@@ -87,6 +91,24 @@ class Services:
             return cast(T, self._domains[kind])
         except KeyError:
             raise LookupError(f"no {kind.__name__} registered in this worker") from None
+
+    # -- readiness ---------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, str]:
+        """`{"database": ..., "redis": ...}`, each `ok` or `error: <exception>`: what every
+        health route reports, so that a worker that cannot reach either answers 503."""
+        database, redis = await asyncio.gather(
+            self._check(self.db.fetch_val("SELECT 1")), self._check(self.redis.ping())
+        )
+        return {"database": database, "redis": redis}
+
+    @staticmethod
+    async def _check(probe: Awaitable[Any]) -> str:
+        try:
+            await asyncio.wait_for(probe, READINESS_TIMEOUT)
+        except Exception as exc:  # any failure means "not ready"; the reason is reported
+            return f"error: {type(exc).__name__}"
+        return "ok"
 
     # -- lifecycle ---------------------------------------------------------------------------
 

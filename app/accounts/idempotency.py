@@ -4,6 +4,10 @@ The record is claimed with `INSERT … ON CONFLICT DO NOTHING` as the first stat
 same transaction that moves the balance. A concurrent replay therefore waits on the claim
 (a row lock on PostgreSQL, the write lock on SQLite) and, once the first commits, reads its
 stored answer; if the first rolls back (a 404), the replay does the work itself.
+
+Every route that honours a key is one of seed 000's, so answers are stored as the enveloped
+bodies its client reads (`{"success": true, "data": ...}`, a 402 as `{"success": false, ...}`)
+and a replay is byte-for-byte the shape of a first answer.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from sanic.response import json as json_response
 from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.accounts import idempotency_records
 from app.errors import DomainError, bad_request
+from app.http.bodies import adapter
+from app.http.envelopes import SUCCESS_DATA
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -37,6 +43,13 @@ class Outcome:
     status: int
     body: dict[str, Any]
     replayed: bool = field(default=False)
+
+    @classmethod
+    def success(cls, shape: Any, data: Any) -> Outcome:
+        """A 200 whose `data` is checked and serialized as `shape`, like `respond_data`."""
+        checked = adapter(shape)
+        dumped = checked.dump_python(checked.validate_python(data, strict=False), mode="json")
+        return cls(200, {"success": True, "data": dumped})
 
     def response(self) -> HTTPResponse:
         headers = {REPLAYED_HEADER: "true"} if self.replayed else None
@@ -63,7 +76,7 @@ async def _settle(action: Callable[[], Awaitable[Outcome]]) -> Outcome:
     except DomainError as exc:
         if exc.status not in STORED_ERRORS:
             raise
-        return Outcome(exc.status, {"error": exc.message, **exc.fields})
+        return Outcome(exc.status, SUCCESS_DATA.error(exc.message, exc.fields))
 
 
 async def run_once(

@@ -3,6 +3,10 @@
 Call `spend` and `credit` inside `db.transaction()`: the ledger row and the balance move
 together or not at all. The spend is a single `UPDATE … WHERE balance >= :amount`, so the
 database, not this process, decides who wins when many requests race for the same balance.
+
+Rows carry the writer's clock (not the database's `now()`), like a subscription's start and
+end: what a plan's tokens were spent on is a comparison between those times, and SQLite's
+`CURRENT_TIMESTAMP` has only whole seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from app.db.tables.accounts import token_ledger
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.users import users
 from app.errors import DomainError, not_found
+
+INSUFFICIENT_TOKENS = "Insufficient tokens"
+
+
+def insufficient_tokens(balance: int) -> DomainError:
+    """The 402 the mini-app recognises by its text (it compares the message)."""
+    return DomainError(402, INSUFFICIENT_TOKENS, balance=balance)
 
 
 async def balance_of(db: Database, user_id: int) -> int | None:
@@ -40,6 +51,7 @@ async def append(
             reason=reason,
             details=dump_json(details),
             idempotency_key=idempotency_key,
+            created_at=utcnow(),
         )
     )
 
@@ -58,7 +70,7 @@ async def spend(
         current = await balance_of(db, user_id)
         if current is None:
             raise not_found("user not found")
-        raise DomainError(402, "insufficient tokens", balance=current)
+        raise insufficient_tokens(current)
     await append(db, user_id, -amount, balance, "spend", details, idempotency_key)
     return balance
 

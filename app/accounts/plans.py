@@ -1,44 +1,82 @@
-"""Plans (a public price list, seeded by the migration) and subscriptions to them.
+"""Plans: the public price list (seeded by the migrations), its admin edits and plan levels.
 
-A subscription and the tokens it brings are one transaction: the user never has a plan
-without its tokens, nor tokens credited twice for one plan.
+A plan's `level` (1-3) is what gates prompts; the mini-app derives the same levels from the
+seeded plans' names, so a plan created without a level takes it from those names.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
-from app.accounts import ledger
-from app.db.sql import fetch_returned
+from app.accounts.json_columns import dump_json, load_json
+from app.db.errors import is_unique_violation
 from app.db.tables.accounts import plans, user_plans
 from app.db.tables.base import isoformat, utcnow
-from app.errors import not_found
+from app.errors import DomainError, not_found
+
+ACTIVE = "active"
+# A plan level's limit on a user's own active prompts; -1 is unlimited.
+MAX_OWN_PROMPTS = {1: 0, 2: 3, 3: -1}
+FREE_LEVEL = 1
+# The seeded plans' names, whose levels the mini-app hard-codes.
+LEVELS_BY_NAME = {"Базовый": 1, "Премиум": 2, "Про": 3}
+PLAN_NOT_FOUND = "Plan not found"
+
+
+def active_subscription_filter(user_id: int) -> sa.ColumnElement[bool]:
+    """A subscription counts while its status is active and its end date is ahead."""
+    return sa.and_(
+        user_plans.c.user_id == user_id,
+        user_plans.c.status == ACTIVE,
+        user_plans.c.end_date > utcnow(),
+    )
+
+
+async def current_plan_level(db: Database, user_id: int) -> int:
+    """The level of the user's active plan (the newest, should there be several); 1 without one.
+
+    What gates prompts: the prompts half reads it, and `MAX_OWN_PROMPTS` maps it to a limit.
+    """
+    level = await db.fetch_val(
+        sa.select(plans.c.level)
+        .join(user_plans, user_plans.c.plan_id == plans.c.id)
+        .where(active_subscription_filter(user_id))
+        .order_by(user_plans.c.id.desc())
+        .limit(1)
+    )
+    return FREE_LEVEL if level is None else int(level)
 
 
 def serialize_plan(row: Record) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
-        "description": row["description"],
+        "description": row["description"] or None,
         "price": row["price_cents"] / 100,
-        "price_cents": row["price_cents"],
         "currency": row["currency"],
-        "tokens": row["tokens"],
-        "duration_days": row["duration_days"],
+        "token_amount": row["tokens"],
+        "features": load_json(row["features"]) or [],
         "is_active": bool(row["is_active"]),
+        "created_at": isoformat(row["created_at"]),
+        "level": row["level"],
+        "duration_days": row["duration_days"],
     }
 
 
-async def list_plans(db: Database) -> list[dict[str, Any]]:
-    rows = await db.fetch_all(
-        sa.select(plans).where(plans.c.is_active == sa.true()).order_by(plans.c.price_cents)
-    )
-    return [serialize_plan(row) for row in rows]
+async def list_plans(db: Database, *, active_only: bool) -> list[dict[str, Any]]:
+    """The public list (active plans, cheapest first) or the admin's (all, by id)."""
+    query = sa.select(plans)
+    if active_only:
+        query = query.where(plans.c.is_active == sa.true()).order_by(
+            plans.c.price_cents, plans.c.id
+        )
+    else:
+        query = query.order_by(plans.c.id)
+    return [serialize_plan(row) for row in await db.fetch_all(query)]
 
 
 async def require_active_plan(db: Database, plan_id: int) -> Record:
@@ -46,60 +84,62 @@ async def require_active_plan(db: Database, plan_id: int) -> Record:
         sa.select(plans).where(plans.c.id == plan_id, plans.c.is_active == sa.true())
     )
     if row is None:
-        raise not_found("plan not found")
+        raise not_found(PLAN_NOT_FOUND)
     return row
 
 
-def _serialize_subscription(row: Record, plan_name: str) -> dict[str, Any]:
-    now = utcnow()
-    end = row["end_date"]
-    end_aware = end if end.tzinfo else end.replace(tzinfo=now.tzinfo)
-    return {
-        "id": row["id"],
-        "user_id": row["user_id"],
-        "plan_id": row["plan_id"],
-        "plan_name": plan_name,
-        "tokens_credited": row["tokens_credited"],
-        "start_date": isoformat(row["start_date"]),
-        "end_date": isoformat(end),
-        "is_active": end_aware > now,
-        "created_at": isoformat(row["created_at"]),
-    }
+def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """API field names and units to the table's."""
+    renamed = {"token_amount": "tokens", "price": "price_cents"}
+    values = {renamed.get(name, name): value for name, value in fields.items()}
+    if "price_cents" in values:
+        values["price_cents"] = round(values["price_cents"] * 100)
+    if "features" in values:
+        values["features"] = dump_json(values["features"])
+    if "description" in values:
+        values["description"] = values["description"] or ""
+    return values
 
 
-async def list_subscriptions(db: Database, user_id: int) -> list[dict[str, Any]]:
-    rows = await db.fetch_all(
-        sa.select(user_plans, plans.c.name.label("plan_name"))
-        .join(plans, plans.c.id == user_plans.c.plan_id)
-        .where(user_plans.c.user_id == user_id)
-        .order_by(user_plans.c.id.desc())
+async def _write_plan(db: Database, statement: Any) -> dict[str, Any]:
+    """An INSERT or UPDATE … RETURNING of a plan; a taken name is a 409, as the index says."""
+    try:
+        row = await db.fetch_one(statement.returning(*plans.c))
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise DomainError(409, "A plan with this name already exists") from None
+        raise
+    if row is None:
+        raise not_found(PLAN_NOT_FOUND)
+    return serialize_plan(row)
+
+
+async def create_plan(db: Database, fields: dict[str, Any]) -> dict[str, Any]:
+    if fields.get("level") is None:
+        fields = {**fields, "level": LEVELS_BY_NAME.get(fields["name"], FREE_LEVEL)}
+    return await _write_plan(db, plans.insert().values(**_columns(fields)))
+
+
+async def update_plan(db: Database, plan_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """Only the given fields change; nothing given reads the plan back (404 if missing)."""
+    if not fields:
+        row = await db.fetch_one(sa.select(plans).where(plans.c.id == plan_id))
+        if row is None:
+            raise not_found(PLAN_NOT_FOUND)
+        return serialize_plan(row)
+    statement = plans.update().where(plans.c.id == plan_id).values(**_columns(fields))
+    return await _write_plan(db, statement)
+
+
+async def delete_plan(db: Database, plan_id: int) -> None:
+    """A plan somebody subscribed to stays, since its subscriptions still name it (409): one
+    conditional DELETE, then a look at why it deleted nothing."""
+    subscribed = sa.exists().where(user_plans.c.plan_id == plan_id)
+    deleted = await db.fetch_val(
+        plans.delete().where(plans.c.id == plan_id, ~subscribed).returning(plans.c.id)
     )
-    return [_serialize_subscription(row, row["plan_name"]) for row in rows]
-
-
-async def subscribe(
-    db: Database, user_id: int, plan: Record, idempotency_key: str | None
-) -> tuple[dict[str, Any], int]:
-    """The new subscription and the new balance. Call inside `db.transaction()`.
-
-    The credit goes first: it is the write that locks the user row (and 404s a missing user)
-    before anything else is written.
-    """
-    balance = await ledger.credit(
-        db,
-        user_id,
-        plan["tokens"],
-        "plan",
-        {"plan_id": plan["id"], "plan_name": plan["name"]},
-        idempotency_key,
-    )
-    start = utcnow()
-    values = {
-        "user_id": user_id,
-        "plan_id": plan["id"],
-        "start_date": start,
-        "end_date": start + timedelta(days=plan["duration_days"]),
-        "tokens_credited": plan["tokens"],
-    }
-    row = await fetch_returned(db, user_plans.insert().values(**values).returning(*user_plans.c))
-    return _serialize_subscription(row, plan["name"]), balance
+    if deleted is not None:
+        return
+    if await db.fetch_val(sa.select(plans.c.id).where(plans.c.id == plan_id)) is None:
+        raise not_found(PLAN_NOT_FOUND)
+    raise DomainError(409, "Plan has subscriptions and cannot be deleted; deactivate it instead")

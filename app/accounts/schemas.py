@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from app.http.bodies import Body, ErrorBody
+from app.http.envelopes import Failure, Success
 
 # Far below BIGINT's limit, so a sum of many amounts cannot overflow the balance column.
 MAX_AMOUNT = 10**12
 MAX_TELEGRAM_ID = 2**63 - 1
 USERNAME = r"^[A-Za-z0-9_.-]{3,32}$"
-MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 
 def _not_blank(value: str) -> str:
@@ -87,44 +87,13 @@ class Me(Body):
     user: User | None
 
 
-# -- users ---------------------------------------------------------------------------------------
-
-
-class UserUpsert(Body):
-    telegram_id: Annotated[int, Field(ge=1, le=MAX_TELEGRAM_ID)]
-    username: ProfileHandle = None
-    first_name: ProfileName = None
-    last_name: ProfileName = None
-    language_code: LanguageCode = None
-
-
-class ModelChoice(Body):
-    user_id: UserRef = None
-    selected_model: Annotated[str, Field(pattern=MODEL_NAME)]
-
-
 # -- tokens --------------------------------------------------------------------------------------
-
-
-class BalanceChange(Body):
-    user_id: UserRef = None
-    amount: Amount
-    details: Any = None
-
-
-class Balance(Body):
-    user_id: int
-    balance: int
 
 
 class TokenBalance(Body):
     """`GET /api/tokens` data: the name the mini-app reads."""
 
     token_balance: int
-
-
-class InsufficientTokens(ErrorBody):
-    balance: int
 
 
 class LedgerEntry(Body):
@@ -135,42 +104,6 @@ class LedgerEntry(Body):
     details: Any
     idempotency_key: str | None
     created_at: str | None
-
-
-# -- plans ---------------------------------------------------------------------------------------
-
-
-class Plan(Body):
-    id: int
-    name: str
-    description: str | None
-    price: float
-    price_cents: int
-    currency: str
-    tokens: int
-    duration_days: int
-    is_active: bool
-
-
-class SubscribeRequest(Body):
-    user_id: UserRef = None
-    plan_id: PositiveId
-
-
-class Subscription(Body):
-    id: int
-    user_id: int
-    plan_id: int
-    plan_name: str
-    tokens_credited: int
-    start_date: str | None
-    end_date: str | None
-    is_active: bool
-    created_at: str | None
-
-
-class SubscriptionCreated(Subscription):
-    balance: int
 
 
 # -- prompts and conversation --------------------------------------------------------------------
@@ -229,3 +162,235 @@ class RealtimeSecret(Body):
 class RealtimeRefused(ErrorBody):
     balance: int
     required: int
+
+
+# -- seed 000 mini-app, half 1: users, tokens, plans, subscriptions, admin plans ----------------
+
+
+def _telegram_id(value: Any) -> Any:
+    """The mini-app sends its Telegram id as a string of digits; a bot may send the integer."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        return int(value)
+    return value
+
+
+TelegramIdIn = Annotated[int, BeforeValidator(_telegram_id), Field(ge=1, le=MAX_TELEGRAM_ID)]
+FirstName = Annotated[str, Field(min_length=1, max_length=128), NotBlank]
+RealtimeModel = Literal["gpt-realtime", "gpt-realtime-mini"]
+SessionRef = Annotated[str | None, Field(max_length=128)]
+PlanName = Annotated[str, Field(min_length=1, max_length=64), NotBlank]
+# A price in the plan's currency; stored in cents.
+Price = Annotated[float, Field(ge=0, le=10**9, allow_inf_nan=False)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Features = Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=50)]
+PlanLevel = Annotated[int, Field(ge=1, le=3)]
+DurationDays = Annotated[int, Field(ge=1, le=3650)]
+Description = Annotated[str | None, Field(max_length=2000)]
+
+
+class MiniAppUserUpsert(Body):
+    telegram_id: TelegramIdIn
+    first_name: FirstName
+    username: ProfileHandle = None
+    last_name: ProfileName = None
+    language_code: LanguageCode = None
+
+
+class MiniAppUser(Body):
+    """The mini-app's User: `telegram_id` as a string, the balance as `token_balance`."""
+
+    id: int
+    telegram_id: str | None
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    language_code: str | None
+    is_premium: bool
+    token_balance: int
+    selected_model: str | None
+    selected_voice: str | None
+    selected_prompt_id: int | None
+    created_at: str | None
+    updated_at: str | None
+    last_active: str | None
+
+
+class UserAccount(Body):
+    user: MiniAppUser
+    has_active_subscription: bool
+    current_plan_name: str | None
+
+
+class ModelSelection(Body):
+    user_id: UserRef = None
+    selected_model: RealtimeModel
+
+
+class SelectedModel(Body):
+    selected_model: str
+
+
+class TokenSpend(Body):
+    """`usage` is OpenAI's object, read by `app.accounts.usage` (lenient where OpenAI grows)."""
+
+    user_id: UserRef = None
+    session_id: SessionRef = None
+    usage: Any
+    check_only: bool = False
+
+
+class TokenTopUp(Body):
+    user_id: UserRef = None
+    tokens_to_add: Amount
+
+
+class UsageSide(Body):
+    total: int
+    text: int
+    audio: int
+    image: int
+    cached: int
+
+
+class UsageBreakdown(Body):
+    input: UsageSide
+    output: UsageSide
+    total: int
+
+
+class TokensChecked(Body):
+    """`check_only`: nothing spent."""
+
+    tokens_used: int
+    new_balance: int
+
+
+class TokensSpent(TokensChecked):
+    usage_breakdown: UsageBreakdown
+
+
+class TokensAdded(Body):
+    tokens_added: int
+    new_balance: int
+
+
+class InsufficientTokensFailure(Failure):
+    balance: int
+
+
+class MiniAppPlan(Body):
+    id: int
+    name: str
+    description: str | None
+    price: float
+    currency: str
+    token_amount: int
+    features: list[str]
+    is_active: bool
+    created_at: str | None
+    level: int
+    duration_days: int
+
+
+class PlanList(Body):
+    plans: list[MiniAppPlan]
+
+
+class PlanData(Body):
+    plan: MiniAppPlan
+
+
+class PlanCreate(Body):
+    name: PlanName
+    price: Price
+    token_amount: Amount
+    currency: Currency = "USD"
+    features: Features = []
+    is_active: bool = False
+    description: Description = None
+    # Absent: taken from the seeded names (the client derives levels from them), else 1.
+    level: PlanLevel | None = None
+    duration_days: DurationDays = 30
+
+
+class PlanUpdate(Body):
+    """Any subset of the create fields; absent (or null) fields keep their values. The plan is
+    `plan_id` (the admin page at HEAD) or `id` (d0303e0)."""
+
+    plan_id: PositiveId | None = None
+    id: PositiveId | None = None
+    name: PlanName | None = None
+    price: Price | None = None
+    token_amount: Amount | None = None
+    currency: Currency | None = None
+    features: Features | None = None
+    is_active: bool | None = None
+    description: Description = None
+    level: PlanLevel | None = None
+    duration_days: DurationDays | None = None
+
+
+class UserPlan(Body):
+    id: int
+    plan_name: str
+    token_amount: int
+    tokens_used: int
+    tokens_remaining: int
+    start_date: str | None
+    end_date: str | None
+    status: Literal["active", "expired", "cancelled"]
+    features: list[str]
+
+
+class UserPlans(Body):
+    active_plans: list[UserPlan]
+    closed_plans: list[UserPlan]
+
+
+class PlanPurchase(Body):
+    user_id: UserRef = None
+    plan_id: PositiveId
+    payment_id: Annotated[str | None, Field(max_length=255)] = None
+
+
+class PlanPurchased(Body):
+    subscription_id: int
+    new_token_balance: int
+    message: str
+
+
+class CurrentPlan(Body):
+    """`GET /api/user-current-plan`; the subscription's fields only with an active plan,
+    `plan_expired` only when this read closed a plan whose tokens were spent."""
+
+    has_active_subscription: bool
+    current_plan_name: str
+    token_balance: int
+    plan_level: int
+    subscription_id: int | None = None
+    plan_token_amount: int | None = None
+    tokens_used_in_plan: int | None = None
+    tokens_remaining_in_plan: int | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    features: list[str] | None = None
+    plan_expired: bool | None = None
+
+
+class CurrentPlanFlat(Success[CurrentPlan], CurrentPlan):
+    """The envelope with the data's keys copied at the top level, as the original answered."""
+
+
+class ApiHealth(Body):
+    """Seed 000's health check: the original's two fields and Voxhub's readiness."""
+
+    success: bool
+    status: str
+    service: str
+    time: str
+    uptime_seconds: float
+    checks: dict[str, str]
+
+
+class ApiUnhealthy(ApiHealth):
+    error: str

@@ -1,4 +1,4 @@
-"""User storage: lookups, password and Telegram sign-ups, the selected model.
+"""User storage: lookups, password and Telegram sign-ups, the selected model, seed 000's User.
 
 A new account starts with `DEFAULT_TOKEN_BALANCE`, written as a `signup` ledger row in the
 same transaction so the ledger sums to the balance from the first moment.
@@ -36,20 +36,27 @@ PUBLIC_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class TelegramProfile:
-    """What Telegram tells us about a user (initData's `user`, or seed 000's POST body)."""
+    """What Telegram tells us about a user (initData's `user`, or seed 000's POST body).
+
+    `is_premium` is None when the source cannot know it (a POST body): the stored value stays.
+    """
 
     telegram_id: int
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
     language_code: str | None = None
+    is_premium: bool | None = None
 
     def fields(self) -> dict[str, Any]:
-        return {
+        fields: dict[str, Any] = {
             "first_name": self.first_name,
             "last_name": self.last_name,
             "language_code": self.language_code,
         }
+        if self.is_premium is not None:
+            fields["is_premium"] = self.is_premium
+        return fields
 
 
 # Column widths of the profile fields a Telegram user object may carry.
@@ -60,6 +67,7 @@ def telegram_profile(user: dict[str, Any]) -> TelegramProfile:
     """The profile in a verified initData `user` object, cut to the columns' widths."""
     return TelegramProfile(
         telegram_id=user["id"],
+        is_premium=user.get("is_premium") is True,
         **{
             name: str(user[name])[:limit] if user.get(name) else None
             for name, limit in PROFILE_LIMITS
@@ -74,17 +82,32 @@ def serialize_user(row: Record) -> dict[str, Any]:
     return user
 
 
+def serialize_miniapp_user(row: Record) -> dict[str, Any]:
+    """Seed 000's User: the mini-app reads the Telegram id as a string (JavaScript numbers
+    lose digits past 2**53) and the balance as `token_balance`."""
+    telegram_id = row["telegram_id"]
+    return {
+        "id": row["id"],
+        "telegram_id": None if telegram_id is None else str(telegram_id),
+        "username": row["username"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "language_code": row["language_code"],
+        "is_premium": bool(row["is_premium"]),
+        "token_balance": row["balance"],
+        "selected_model": row["selected_model"],
+        "selected_voice": row["selected_voice"],
+        "selected_prompt_id": row["selected_prompt_id"],
+        "created_at": isoformat(row["created_at"]),
+        "updated_at": isoformat(row["updated_at"]),
+        "last_active": isoformat(row["last_active"]),
+    }
+
+
 async def find_user(db: Database, **where: Any) -> Record | None:
     """One user by a unique column: `id`, `telegram_id` or `username`."""
     ((column, value),) = where.items()
     return await db.fetch_one(sa.select(users).where(users.c[column] == value))
-
-
-async def require_user(db: Database, user_id: int) -> Record:
-    row = await find_user(db, id=user_id)
-    if row is None:
-        raise not_found("user not found")
-    return row
 
 
 async def _grant_signup_balance(db: Database, user_id: int, balance: int) -> None:
@@ -158,7 +181,8 @@ async def _write_telegram_user(
         if user_id is not None:
             await _grant_signup_balance(db, user_id, balance)
             return True
-        values = {**profile.fields(), "updated_at": utcnow()}
+        now = utcnow()
+        values = {**profile.fields(), "updated_at": now, "last_active": now}
         if username:
             values["username"] = username
         await db.execute(
@@ -167,10 +191,13 @@ async def _write_telegram_user(
         return False
 
 
-async def set_selected_model(db: Database, user_id: int, model: str) -> Record:
-    await db.execute(
+async def set_selected_model(db: Database, user_id: int, model: str) -> None:
+    """404 for a missing user, decided by the UPDATE itself."""
+    updated = await db.fetch_val(
         users.update()
         .where(users.c.id == user_id)
         .values(selected_model=model, updated_at=utcnow())
+        .returning(users.c.id)
     )
-    return await require_user(db, user_id)
+    if updated is None:
+        raise not_found("user not found")

@@ -7,9 +7,7 @@ so a database outage does not make Kubernetes restart healthy pods.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +19,6 @@ from app.media.service import MediaService
 from app.services import Services, services_of
 
 bp = Blueprint("health")
-
-CHECK_TIMEOUT = 2.0
 
 
 class Checks(Body):
@@ -50,22 +46,6 @@ class LiveBody(Body):
     worker: str
 
 
-async def _check_database(services: Services) -> None:
-    await services.db.fetch_val("SELECT 1")
-
-
-async def _check_redis(services: Services) -> None:
-    await services.redis.ping()
-
-
-async def _run_check(check: Callable[[Services], Awaitable[None]], services: Services) -> str:
-    try:
-        await asyncio.wait_for(check(services), CHECK_TIMEOUT)
-    except Exception as exc:  # any failure means "not ready"; the reason is reported
-        return f"error: {type(exc).__name__}"
-    return "ok"
-
-
 async def _active_conversations(services: Services) -> int:
     try:
         return await services.get(MediaService).active_conversations()
@@ -80,10 +60,8 @@ def _now() -> tuple[str, int]:
 
 async def _health(request: Request) -> HTTPResponse:
     services = services_of(request.app)
-    database, redis = await asyncio.gather(
-        _run_check(_check_database, services), _run_check(_check_redis, services)
-    )
-    checks = Checks(database=database, redis=redis)
+    checks = Checks(**await services.readiness())
+    database, redis = checks.database, checks.redis
     conversations = await _active_conversations(services) if redis == "ok" else 0
     failing = [name for name, state in (("database", database), ("redis", redis)) if state != "ok"]
     iso, _ = _now()
@@ -119,13 +97,3 @@ async def health(request: Request) -> HTTPResponse:
 )
 async def live(request: Request) -> HTTPResponse:
     return respond(LiveBody(status="ok", worker=services_of(request.app).worker_id))
-
-
-@bp.get("/api/health")
-@document(
-    "Seed 000 health check (same checks as /health)",
-    responses={200: HealthBody, 503: UnhealthyBody},
-    public=True,
-)
-async def api_health(request: Request) -> HTTPResponse:
-    return await _health(request)

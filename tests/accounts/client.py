@@ -46,6 +46,17 @@ def tma(user: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"tma {init_data(user)}"}
 
 
+def usage(total: int, audio_in: int | None = None) -> dict[str, Any]:
+    """A Realtime `response.done` usage object charging `total` tokens, all of them input."""
+    audio = total if audio_in is None else audio_in
+    return {
+        "total_tokens": total,
+        "input_tokens": total,
+        "output_tokens": 0,
+        "input_token_details": {"text_tokens": total - audio, "audio_tokens": audio},
+    }
+
+
 def unique_name(prefix: str = "u") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
 
@@ -63,35 +74,47 @@ class Api:
         """A fresh Telegram user (as the bot backend creates it) and a token of its own."""
         response = httpx.post(
             self.url + "/api/users",
-            json={"telegram_id": next(_telegram_ids), "username": unique_name()},
+            json={
+                "telegram_id": str(next(_telegram_ids)),
+                "first_name": "Test",
+                "username": unique_name(),
+            },
             headers=self.service,
         )
         assert response.status_code == 200, response.text
-        user = response.json()
-        if balance is not None and balance != user["balance"]:
-            self.set_balance(user["id"], user["balance"], balance)
+        user = response.json()["data"]["user"]
+        if balance is not None and balance != user["token_balance"]:
+            self.set_balance(user["id"], user["token_balance"], balance)
         return user["id"], token_for(user["id"])
 
     def set_balance(self, user_id: int, current: int, wanted: int) -> None:
+        """Top up (PUT) or spend (PATCH, a usage of the difference) to reach `wanted`."""
         if wanted > current:
             response = httpx.put(
                 self.url + "/api/tokens",
-                json={"user_id": user_id, "amount": wanted - current},
+                json={"user_id": user_id, "tokens_to_add": wanted - current},
                 headers=self.service,
             )
         else:
             response = httpx.patch(
                 self.url + "/api/tokens",
-                json={"user_id": user_id, "amount": current - wanted},
+                json={"user_id": user_id, "usage": usage(current - wanted)},
                 headers=self.service,
             )
-        assert response.json()["balance"] == wanted, response.text
+        assert response.json()["data"]["new_balance"] == wanted, response.text
 
     def balance(self, user_id: int) -> int:
         response = httpx.get(
             self.url + "/api/tokens", params={"user_id": user_id}, headers=self.service
         )
         return response.json()["data"]["token_balance"]
+
+    def create_plan(self, **fields: Any) -> dict[str, Any]:
+        """A new plan, created by an admin as the admin page does (a unique name, active)."""
+        body = {"name": unique_name("plan-"), "price": 1.5, "token_amount": 500, **fields}
+        response = httpx.post(self.url + "/api/admin/plans", json=body, headers=self.admin)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]["plan"]
 
     def ledger(self, user_id: int) -> list[dict[str, Any]]:
         response = httpx.get(

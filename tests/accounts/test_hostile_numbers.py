@@ -19,6 +19,10 @@ HUGE = "99999999999999999999999"
         ("/api/conversation", {"limit": "²"}),
         ("/api/users", {"telegram_id": "²"}),
         ("/api/tokens", {"user_id": HUGE}),
+        ("/api/users", {"telegram_id": HUGE}),
+        ("/api/users", {"user_id": HUGE}),
+        ("/api/user-plans", {"user_id": HUGE}),
+        ("/api/user-current-plan", {"user_id": HUGE}),
     ],
 )
 def test_odd_digits_and_huge_ids_in_queries_are_400(api: Api, path: str, params: dict) -> None:
@@ -30,13 +34,34 @@ def test_odd_digits_and_huge_ids_in_queries_are_400(api: Api, path: str, params:
     assert "error" in response.json()
 
 
-def test_a_huge_user_id_in_a_body_is_400(api: Api) -> None:
-    response = httpx.patch(
-        api.url + "/api/tokens",
-        json={"user_id": int(HUGE), "amount": 1},
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/api/tokens", {"user_id": int(HUGE), "usage": {"total_tokens": 1}}),
+        ("PATCH", "/api/tokens", {"usage": {"total_tokens": int(HUGE)}}),
+        ("PATCH", "/api/tokens", {"usage": {"total_tokens": 1, "input_tokens": int(HUGE)}}),
+        ("PUT", "/api/tokens", {"user_id": int(HUGE), "tokens_to_add": 1}),
+        ("PUT", "/api/tokens", {"tokens_to_add": int(HUGE)}),
+        ("POST", "/api/users", {"telegram_id": int(HUGE), "first_name": "A"}),
+        ("POST", "/api/users", {"telegram_id": HUGE, "first_name": "A"}),
+        ("POST", "/api/user-plans", {"user_id": int(HUGE), "plan_id": 1}),
+        ("POST", "/api/user-plans", {"plan_id": int(HUGE)}),
+        ("PATCH", "/api/users", {"user_id": int(HUGE), "selected_model": "gpt-realtime"}),
+    ],
+)
+def test_huge_numbers_in_bodies_are_400_in_the_envelope(
+    api: Api, method: str, path: str, body: dict
+) -> None:
+    user_id, _ = api.create_user()
+    response = httpx.request(
+        method,
+        api.url + path,
+        json={"user_id": user_id, **body},
         headers=token_for("svc", "service"),
     )
     assert response.status_code == 400, response.text
+    assert response.json()["success"] is False
+    assert response.json()["error"]
 
 
 def test_huge_chat_ids_are_a_missing_chat(api: Api) -> None:

@@ -4,21 +4,28 @@ Service and admin tokens act for anyone (the bot backend, the payment webhook); 
 (random voice chat visitors) have no account here at all.
 """
 
+import itertools
+import time
+
 import httpx
 import pytest
 
-from tests.accounts.client import Api, token_for
+from tests.accounts.client import Api, tma, token_for
+
+_telegram_ids = itertools.count(77_000_000 + int(time.time()) % 1_000_000 * 10)
 
 # (method, path, where the user_id goes, the rest of a valid request)
 USER_ID_ROUTES = [
     ("GET", "/api/users", "query", {}),
     ("PATCH", "/api/users", "json", {"selected_model": "gpt-realtime"}),
     ("GET", "/api/tokens", "query", {}),
-    ("PATCH", "/api/tokens", "json", {"amount": 1}),
-    ("PUT", "/api/tokens", "json", {"amount": 1}),
+    ("PATCH", "/api/tokens", "json", {"usage": {"total_tokens": 1}}),
+    ("PATCH", "/api/tokens", "json", {"usage": {"total_tokens": 1}, "check_only": True}),
+    ("PUT", "/api/tokens", "json", {"tokens_to_add": 1}),
     ("GET", "/api/tokens/history", "query", {}),
     ("GET", "/api/user-plans", "query", {}),
     ("POST", "/api/user-plans", "json", {"plan_id": 1}),
+    ("GET", "/api/user-current-plan", "query", {}),
     ("GET", "/api/conversation", "query", {}),
     ("POST", "/api/conversation", "json", {"role": "user", "content": "hi"}),
     ("GET", "/api/prompts", "query", {}),
@@ -41,7 +48,8 @@ def test_another_users_id_is_403_and_touches_nothing(api: Api, route: tuple) -> 
     victim_id, _ = api.create_user(balance=3000)
     _, attacker = api.create_user()
     before = (api.balance(victim_id), len(api.ledger(victim_id)))
-    for headers in (attacker, token_for("visitor-1", "anon")):
+    mini_app = tma({"id": next(_telegram_ids), "first_name": "Eve"})
+    for headers in (attacker, mini_app, token_for("visitor-1", "anon")):
         response = _call(api, route, victim_id, headers)
         assert response.status_code == 403, response.text
         assert response.json()["error"]
@@ -51,19 +59,43 @@ def test_another_users_id_is_403_and_touches_nothing(api: Api, route: tuple) -> 
         assert stored.json() == []
 
 
+def _telegram_id_of(api: Api, user_id: int) -> str:
+    victim = httpx.get(api.url + "/api/users", params={"user_id": user_id}, headers=api.service)
+    return victim.json()["data"]["user"]["telegram_id"]
+
+
 def test_another_users_telegram_id_is_403(api: Api) -> None:
     victim_id, _ = api.create_user()
-    victim = httpx.get(api.url + "/api/users", params={"user_id": victim_id}, headers=api.service)
-    telegram_id = victim.json()["telegram_id"]
+    telegram_id = _telegram_id_of(api, victim_id)
     _, attacker = api.create_user()
-    lookup = httpx.get(
-        api.url + "/api/users", params={"telegram_id": telegram_id}, headers=attacker
-    )
-    takeover = httpx.post(
-        api.url + "/api/users",
-        json={"telegram_id": telegram_id, "first_name": "Mallory"},
-        headers=attacker,
-    )
-    assert lookup.status_code == takeover.status_code == 403
+    mini_app = tma({"id": next(_telegram_ids), "first_name": "Eve"})
+    for headers in (attacker, mini_app):
+        for params in ({"telegram_id": telegram_id}, {"telegram_id": telegram_id, "user_id": ""}):
+            lookup = httpx.get(api.url + "/api/users", params=params, headers=headers)
+            assert lookup.status_code == 403, lookup.text
+            assert lookup.json() == {
+                "success": False,
+                "error": "you may only act on your own account",
+            }
+        for claimed in (telegram_id, int(telegram_id)):
+            takeover = httpx.post(
+                api.url + "/api/users",
+                json={"telegram_id": claimed, "first_name": "Mallory"},
+                headers=headers,
+            )
+            assert takeover.status_code == 403, takeover.text
     after = httpx.get(api.url + "/api/users", params={"user_id": victim_id}, headers=api.service)
-    assert after.json()["first_name"] == victim.json()["first_name"]
+    assert after.json()["data"]["user"]["first_name"] == "Test"
+
+
+def test_own_telegram_id_with_another_users_id_is_403(api: Api) -> None:
+    victim_id, _ = api.create_user()
+    own = {"id": next(_telegram_ids), "first_name": "Eve"}
+    response = httpx.get(
+        api.url + "/api/users",
+        params={"telegram_id": own["id"], "user_id": victim_id},
+        headers=tma(own),
+    )
+    assert response.status_code == 403
+    mine = httpx.get(api.url + "/api/users", params={"telegram_id": own["id"]}, headers=tma(own))
+    assert mine.json()["data"]["user"]["telegram_id"] == str(own["id"])

@@ -33,7 +33,7 @@ def test_tma_creates_the_account_once_and_reads_its_balance(api: Api) -> None:
     found = httpx.get(
         api.url + "/api/users", params={"telegram_id": user["id"]}, headers=api.service
     )
-    user_id = found.json()["id"]
+    user_id = found.json()["data"]["user"]["id"]
     assert [entry["reason"] for entry in api.ledger(user_id)] == ["signup"]
 
 

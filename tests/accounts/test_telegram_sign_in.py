@@ -39,7 +39,7 @@ def test_valid_init_data_creates_then_finds_the_user(telegram_api: Api) -> None:
     mine = httpx.get(
         telegram_api.url + "/api/users", params={"telegram_id": 99_000_001}, headers=token
     )
-    assert mine.json()["id"] == account["id"]
+    assert mine.json()["data"]["user"]["id"] == account["id"]
     assert [e["reason"] for e in telegram_api.ledger(account["id"])] == ["signup"]
 
 

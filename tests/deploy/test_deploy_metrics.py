@@ -74,7 +74,9 @@ async def accounts_traffic(stack: DeployStack, http: httpx.AsyncClient) -> None:
     api = Api(stack.apis[0])
     user_id, headers = await asyncio.to_thread(api.create_user, 500)
     spent = await http.patch(
-        "/api/tokens", json={"user_id": user_id, "amount": 10}, headers=api.service
+        "/api/tokens",
+        json={"user_id": user_id, "usage": {"total_tokens": 10}},
+        headers=api.service,
     )
     assert spent.status_code == 200, spent.text
     minted = await http.get("/api/token", params={"user_id": user_id}, headers=headers)

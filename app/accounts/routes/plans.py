@@ -1,4 +1,5 @@
-"""Seed 000's plans (public price list) and subscriptions (granted by service/admin only).
+"""Seed 000's plans (the public price list), a user's subscriptions and current plan, and
+subscribing (service and admin only).
 
 Subscribing is what a payment webhook does after a successful charge, so it accepts an
 `Idempotency-Key`: webhooks are delivered at least once.
@@ -11,54 +12,64 @@ from sanic.response import HTTPResponse
 
 from app.accounts.idempotency import Outcome, idempotency_key, run_once
 from app.accounts.metrics import tokens_credited
-from app.accounts.plans import list_plans, list_subscriptions, require_active_plan, subscribe
+from app.accounts.plans import list_plans, require_active_plan
 from app.accounts.routes.common import accounts, existing_user, query_user_id
-from app.accounts.schemas import Plan, SubscribeRequest, Subscription, SubscriptionCreated
+from app.accounts.schemas import (
+    CurrentPlan,
+    CurrentPlanFlat,
+    PlanList,
+    PlanPurchase,
+    PlanPurchased,
+    UserPlans,
+)
+from app.accounts.subscriptions import current_plan, list_user_plans, subscribe
 from app.auth import Role
 from app.auth.guards import requires, resolve_user_id
-from app.http.bodies import ErrorBody, document, json_body, respond_as
+from app.http.bodies import adapter, document, json_bytes
+from app.http.envelopes import SUCCESS_DATA, Failure, Success, enveloped_body, respond_data
 
 bp = Blueprint("accounts_plans")
 
+ERRORS = {status: Failure for status in (400, 401, 403, 404)}
 
-@bp.get("/api/plans")
+
+@bp.get("/api/plans", ctx_envelope=SUCCESS_DATA)
 @document(
-    "Every active plan (public: a price list)",
-    responses={200: list[Plan]},
+    "Every active plan, cheapest first (public: a price list)",
+    responses={200: Success[PlanList]},
     public=True,
     tag="accounts",
 )
 async def get_plans(request: Request) -> HTTPResponse:
-    return respond_as(list[Plan], await list_plans(accounts(request).db))
+    plans = await list_plans(accounts(request).db, active_only=True)
+    return respond_data(PlanList, {"plans": plans})
 
 
-@bp.get("/api/user-plans")
+@bp.get("/api/user-plans", ctx_envelope=SUCCESS_DATA)
 @document(
-    "A user's subscriptions, newest first",
+    "A user's subscriptions: active and closed, each newest first",
     query=[("user_id", int)],
-    responses={200: list[Subscription], 401: ErrorBody, 403: ErrorBody, 404: ErrorBody},
+    responses={200: Success[UserPlans], **ERRORS},
     tag="accounts",
 )
 @requires()
 async def get_user_plans(request: Request) -> HTTPResponse:
     user_id = query_user_id(request)
     await existing_user(request, user_id)
-    return respond_as(list[Subscription], await list_subscriptions(accounts(request).db, user_id))
+    return respond_data(UserPlans, await list_user_plans(accounts(request).db, user_id))
 
 
-@bp.post("/api/user-plans")
+@bp.post("/api/user-plans", ctx_envelope=SUCCESS_DATA)
 @document(
-    "Subscribe a user to a plan and credit its tokens (service and admin tokens only)",
-    body=SubscribeRequest,
-    responses={
-        201: SubscriptionCreated,
-        **{status: ErrorBody for status in (400, 401, 403, 404, 422)},
-    },
+    "Subscribe a user to a plan: closes the active one, credits the plan's tokens (service and "
+    "admin tokens only); honours Idempotency-Key",
+    body=PlanPurchase,
+    responses={200: Success[PlanPurchased], 409: Failure, 422: Failure, **ERRORS},
     tag="accounts",
 )
 @requires(Role.SERVICE, Role.ADMIN)
 async def create_user_plan(request: Request) -> HTTPResponse:
-    body = json_body(request, SubscribeRequest)
+    body = enveloped_body(request, PlanPurchase)
     user_id = resolve_user_id(request, body.user_id)
     key = idempotency_key(request)
     db = accounts(request).db
@@ -67,8 +78,14 @@ async def create_user_plan(request: Request) -> HTTPResponse:
     plan = await require_active_plan(db, body.plan_id)
 
     async def action() -> Outcome:
-        subscription, balance = await subscribe(db, user_id, plan, key)
-        return Outcome(201, {**subscription, "balance": balance})
+        subscription_id, balance = await subscribe(db, user_id, plan, body.payment_id, key)
+        message = f"Subscription activated. Token balance set to {balance}"
+        data = {
+            "subscription_id": subscription_id,
+            "new_token_balance": balance,
+            "message": message,
+        }
+        return Outcome.success(PlanPurchased, data)
 
     outcome = await run_once(
         db,
@@ -81,3 +98,26 @@ async def create_user_plan(request: Request) -> HTTPResponse:
     if not outcome.replayed:
         tokens_credited.labels("plan").inc(plan["tokens"])
     return outcome.response()
+
+
+@bp.get("/api/user-current-plan", ctx_envelope=SUCCESS_DATA)
+@document(
+    "A user's current plan and balance (closes a plan whose tokens are used up: plan_expired); "
+    "the data's keys are also copied at the top level, as the original answered flat",
+    query=[("user_id", int)],
+    responses={200: CurrentPlanFlat, **ERRORS},
+    tag="accounts",
+)
+@requires()
+async def get_current_plan(request: Request) -> HTTPResponse:
+    user_id = query_user_id(request)
+    row = await existing_user(request, user_id)
+    plan = await current_plan(accounts(request).db, user_id)
+    checked = adapter(CurrentPlan)
+    data = checked.dump_python(
+        checked.validate_python({**plan, "token_balance": row["balance"]}, strict=False),
+        mode="json",
+        exclude_none=True,
+    )
+    flat = adapter(dict)
+    return json_bytes(flat.dump_json({"success": True, "data": data, **data}), 200, None)

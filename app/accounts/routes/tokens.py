@@ -1,4 +1,5 @@
-"""Seed 000's `/api/tokens`: read, spend (PATCH) and top up (PUT) a balance, and its ledger.
+"""Seed 000's `/api/tokens`: read, spend a Realtime response's usage (PATCH), top up (PUT), and
+the ledger (`/history`, a Voxhub addition).
 
 Spends and top-ups accept an `Idempotency-Key`: a client that lost the answer may resend the
 same request and gets the first answer back, with nothing spent or credited twice.
@@ -11,26 +12,27 @@ from sanic.response import HTTPResponse
 
 from app.accounts import ledger
 from app.accounts.idempotency import Outcome, idempotency_key, run_once
-from app.accounts.json_columns import dump_json
 from app.accounts.metrics import tokens_credited, tokens_spent
 from app.accounts.routes.common import accounts, existing_user, query_int, query_user_id
 from app.accounts.schemas import (
-    Balance,
-    BalanceChange,
-    InsufficientTokens,
+    InsufficientTokensFailure,
     LedgerEntry,
     TokenBalance,
+    TokensAdded,
+    TokensChecked,
+    TokenSpend,
+    TokensSpent,
+    TokenTopUp,
 )
+from app.accounts.usage import Usage, metered_usage
 from app.auth import Role
 from app.auth.guards import requires, resolve_user_id
-from app.errors import bad_request
-from app.http.bodies import ErrorBody, document, json_body, respond_as
-from app.http.envelopes import SUCCESS_DATA, Failure, Success, respond_data
+from app.http.bodies import ErrorBody, document, respond_as
+from app.http.envelopes import SUCCESS_DATA, Failure, Success, enveloped_body, respond_data
 
 bp = Blueprint("accounts_tokens")
 
-MAX_DETAILS_BYTES = 8192
-KEY_ERRORS = {status: ErrorBody for status in (400, 401, 403, 404, 422)}
+KEY_ERRORS = {status: Failure for status in (400, 401, 403, 404, 409, 422)}
 
 
 @bp.get("/api/tokens", ctx_envelope=SUCCESS_DATA)
@@ -47,61 +49,80 @@ async def get_balance(request: Request) -> HTTPResponse:
     return respond_data(TokenBalance, {"token_balance": row["balance"]})
 
 
-async def _change_balance(request: Request, operation: str) -> tuple[Outcome, int]:
-    """Spend or top up: the same body, key handling and answer; only the ledger call differs."""
-    change = json_body(request, BalanceChange)
-    user_id = resolve_user_id(request, change.user_id)
-    if len(dump_json(change.details) or "") > MAX_DETAILS_BYTES:
-        raise bad_request(f"details must be at most {MAX_DETAILS_BYTES} bytes of JSON")
-    key = idempotency_key(request)
-    db = accounts(request).db
-
-    async def action() -> Outcome:
-        if operation == "spend":
-            balance = await ledger.spend(db, user_id, change.amount, change.details, key)
-        else:
-            balance = await ledger.credit(
-                db, user_id, change.amount, operation, change.details, key
-            )
-        return Outcome(200, {"user_id": user_id, "balance": balance})
-
-    outcome = await run_once(
-        db,
-        user_id=user_id,
-        key=key,
-        operation=operation,
-        request_body=request.json,
-        action=action,
-    )
-    # A replay or a refusal moved nothing, so it counts nothing.
-    return outcome, change.amount if outcome.status == 200 and not outcome.replayed else 0
+async def _check_balance(request: Request, user_id: int, usage: Usage) -> HTTPResponse:
+    """`check_only`: would the balance cover it? Nothing changes, so no key is needed."""
+    row = await existing_user(request, user_id)
+    if row["balance"] < usage.total_tokens:
+        raise ledger.insufficient_tokens(row["balance"])
+    return respond_data(TokensChecked, {"tokens_used": 0, "new_balance": row["balance"]})
 
 
-@bp.patch("/api/tokens")
+@bp.patch("/api/tokens", ctx_envelope=SUCCESS_DATA)
 @document(
-    "Spend tokens (402 when the balance does not cover it); honours Idempotency-Key",
-    body=BalanceChange,
-    responses={200: Balance, 402: InsufficientTokens, **KEY_ERRORS},
+    "Spend a Realtime response's usage.total_tokens (402 `Insufficient tokens` when the "
+    "balance does not cover it; check_only changes nothing); honours Idempotency-Key",
+    body=TokenSpend,
+    responses={
+        200: Success[TokensSpent | TokensChecked],
+        402: InsufficientTokensFailure,
+        **KEY_ERRORS,
+    },
     tag="accounts",
 )
 @requires()
 async def spend_tokens(request: Request) -> HTTPResponse:
-    outcome, moved = await _change_balance(request, "spend")
-    tokens_spent.inc(moved)
+    body = enveloped_body(request, TokenSpend)
+    user_id = resolve_user_id(request, body.user_id)
+    usage = metered_usage(body.usage)
+    if body.check_only:
+        return await _check_balance(request, user_id, usage)
+    key = idempotency_key(request)
+    db = accounts(request).db
+    breakdown = usage.breakdown()
+    details = {"session_id": body.session_id, "usage": breakdown}
+
+    async def action() -> Outcome:
+        balance = await ledger.spend(db, user_id, usage.total_tokens, details, key)
+        data = {
+            "tokens_used": usage.total_tokens,
+            "new_balance": balance,
+            "usage_breakdown": breakdown,
+        }
+        return Outcome.success(TokensSpent, data)
+
+    outcome = await run_once(
+        db, user_id=user_id, key=key, operation="spend", request_body=request.json, action=action
+    )
+    # A replay or a refusal moved nothing, so it counts nothing.
+    if outcome.status == 200 and not outcome.replayed:
+        tokens_spent.inc(usage.total_tokens)
     return outcome.response()
 
 
-@bp.put("/api/tokens")
+@bp.put("/api/tokens", ctx_envelope=SUCCESS_DATA)
 @document(
-    "Top up a balance (service and admin tokens only); honours Idempotency-Key",
-    body=BalanceChange,
-    responses={200: Balance, **KEY_ERRORS},
+    "Top up a balance by tokens_to_add (service and admin tokens only); honours Idempotency-Key",
+    body=TokenTopUp,
+    responses={200: Success[TokensAdded], **KEY_ERRORS},
     tag="accounts",
 )
 @requires(Role.SERVICE, Role.ADMIN)
 async def top_up_tokens(request: Request) -> HTTPResponse:
-    outcome, moved = await _change_balance(request, "topup")
-    tokens_credited.labels("topup").inc(moved)
+    body = enveloped_body(request, TokenTopUp)
+    user_id = resolve_user_id(request, body.user_id)
+    key = idempotency_key(request)
+    db = accounts(request).db
+    amount = body.tokens_to_add
+
+    async def action() -> Outcome:
+        balance = await ledger.credit(db, user_id, amount, "topup", None, key)
+        return Outcome.success(TokensAdded, {"tokens_added": amount, "new_balance": balance})
+
+    outcome = await run_once(
+        db, user_id=user_id, key=key, operation="topup", request_body=request.json, action=action
+    )
+    if not outcome.replayed:
+        tokens_credited.labels("topup").inc(amount)
     return outcome.response()
 
 

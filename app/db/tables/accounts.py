@@ -42,6 +42,9 @@ plans = sa.Table(
     sa.Column("duration_days", sa.Integer, nullable=False),
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
     created_at(),
+    # Seed 000: the level gates prompts (1-3); features are a JSON list of strings.
+    sa.Column("level", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("features", sa.Text, nullable=False, server_default="[]"),
 )
 
 user_plans = sa.Table(
@@ -54,6 +57,8 @@ user_plans = sa.Table(
     sa.Column("end_date", sa.DateTime(timezone=True), nullable=False),
     sa.Column("tokens_credited", sa.BigInteger, nullable=False),
     created_at(),
+    # active | expired | cancelled; active counts only until end_date.
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
 )
 
 conversation_messages = sa.Table(
