@@ -1,6 +1,18 @@
 """Seed 000's HTTP API and the sign-in routes, one blueprint per resource."""
 
-from app.accounts.routes import auth, conversation, plans, prompts, realtime, tokens, users
+from app.accounts.routes import (
+    activity,
+    auth,
+    conversation,
+    plans,
+    prompts,
+    realtime,
+    tokens,
+    user_prompt,
+    users,
+    voice,
+    voice_sessions,
+)
 
 BLUEPRINTS = (
     auth.bp,
@@ -10,6 +22,10 @@ BLUEPRINTS = (
     conversation.bp,
     prompts.bp,
     realtime.bp,
+    user_prompt.bp,
+    voice.bp,
+    activity.bp,
+    voice_sessions.bp,
 )
 
 __all__ = ["BLUEPRINTS"]

@@ -14,6 +14,7 @@ conversation history takes the original's column names (`message_type`, `session
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,7 +28,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 # The lowest id at plan level 1 is the default assistant: deleting a selected prompt falls
 # back to it.
-BASE_PROMPTS = [
+BASE_PROMPTS: list[dict[str, Any]] = [
     {
         "title": "Голосовой ассистент",
         "description": "Дружелюбный помощник на каждый день",
