@@ -134,7 +134,7 @@ async def create_prompt(
             sa.select(sa.func.count()).select_from(prompts).where(_own_active(user_id))
         )
         if current >= MAX_OWN_PROMPTS_EVER or (limit != UNLIMITED and current >= limit):
-            raise DomainError(403, LIMIT_REACHED, current=current, max=limit)
+            raise DomainError(403, LIMIT_REACHED)
         row = await fetch_returned(
             db,
             prompts.insert()
