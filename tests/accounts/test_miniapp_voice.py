@@ -145,9 +145,7 @@ def test_activity_is_the_users_own(api: Api) -> None:
     owner_id, owner = api.tma_user()
     _, intruder = api.tma_user()
     assert _post(api, "/api/user-activity", owner, action="private").status_code == 200
-    read = httpx.get(
-        api.url + "/api/user-activity", params={"user_id": owner_id}, headers=intruder
-    )
+    read = httpx.get(api.url + "/api/user-activity", params={"user_id": owner_id}, headers=intruder)
     write = _post(api, "/api/user-activity", intruder, user_id=owner_id, action="planted")
     assert read.json() == write.json() == FORBIDDEN
     assert [a["action"] for a in _get(api, "/api/user-activity", owner)["activities"]] == [
