@@ -46,13 +46,13 @@ def tma(user: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"tma {init_data(user)}"}
 
 
+def unique_name(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
 def telegram_user(first_name: str = "Anna") -> dict[str, Any]:
     """A Telegram user as initData carries it, with an id no other test uses."""
     return {"id": next(_telegram_ids), "first_name": first_name, "language_code": "ru"}
-
-
-def unique_name(prefix: str = "u") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
 class Api:
@@ -76,29 +76,6 @@ class Api:
         if balance is not None and balance != user["balance"]:
             self.set_balance(user["id"], user["balance"], balance)
         return user["id"], token_for(user["id"])
-
-    def tma_user(self) -> tuple[int, dict[str, str]]:
-        """A mini-app user: its `tma` header, and the account its first request created."""
-        headers = tma(telegram_user())
-        response = httpx.get(self.url + "/api/auth/me", headers=headers)
-        assert response.status_code == 200, response.text
-        return response.json()["user"]["id"], headers
-
-    def subscribe(self, user_id: int, plan_name: str) -> None:
-        """Subscribe `user_id` to the seeded plan `plan_name`, as the billing service does.
-
-        Reads `/api/plans` in the seed-000 envelope and, until that route moves to it, as a
-        bare list; the subscription's own answer is not read.
-        """
-        listed = httpx.get(self.url + "/api/plans").json()
-        plans = listed["data"]["plans"] if isinstance(listed, dict) else listed
-        plan_id = next(plan["id"] for plan in plans if plan["name"] == plan_name)
-        response = httpx.post(
-            self.url + "/api/user-plans",
-            json={"user_id": user_id, "plan_id": plan_id},
-            headers=self.service,
-        )
-        assert response.is_success, response.text
 
     def set_balance(self, user_id: int, current: int, wanted: int) -> None:
         if wanted > current:
@@ -134,6 +111,29 @@ class Api:
         text = httpx.get(self.url + "/metrics").text
         match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
         return float(match.group(1)) if match else 0.0
+
+    def tma_user(self) -> tuple[int, dict[str, str]]:
+        """A mini-app user: its `tma` header, and the account its first request created."""
+        headers = tma(telegram_user())
+        response = httpx.get(self.url + "/api/auth/me", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()["user"]["id"], headers
+
+    def subscribe(self, user_id: int, plan_name: str) -> None:
+        """Subscribe `user_id` to the seeded plan `plan_name`, as the billing service does.
+
+        Reads `/api/plans` in the seed-000 envelope and, until that route moves to it, as a
+        bare list; the subscription's own answer is not read.
+        """
+        listed = httpx.get(self.url + "/api/plans").json()
+        plans = listed["data"]["plans"] if isinstance(listed, dict) else listed
+        plan_id = next(plan["id"] for plan in plans if plan["name"] == plan_name)
+        response = httpx.post(
+            self.url + "/api/user-plans",
+            json={"user_id": user_id, "plan_id": plan_id},
+            headers=self.service,
+        )
+        assert response.is_success, response.text
 
 
 @pytest.fixture(params=["embedded", "cluster"])
