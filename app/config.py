@@ -129,8 +129,6 @@ class Settings:
     openai_api_key: str = env("OPENAI_API_KEY", "")
     openai_base_url: str = env("OPENAI_BASE_URL", "")
     openai_timeout: float = env("OPENAI_TIMEOUT", "20s", _positive(parse_duration))
-    openai_realtime_model: str = env("OPENAI_REALTIME_MODEL", "gpt-realtime")
-    openai_realtime_voice: str = env("OPENAI_REALTIME_VOICE", "alloy")
     openai_realtime_ttl: float = env("OPENAI_REALTIME_TTL", "10m", _positive(parse_duration))
 
     # --- realtime gateway (seed 004) ---

@@ -1,4 +1,4 @@
-"""Conversation history: the messages a voice session replays as context on reconnect."""
+"""Conversation history: the messages a voice session replays as context when it starts again."""
 
 from __future__ import annotations
 
@@ -8,19 +8,18 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
-from app.db.sql import fetch_returned
 from app.db.tables.accounts import conversation_messages
 from app.db.tables.base import isoformat
-
-ROLES = ("user", "assistant", "system")
 
 
 def _serialize(row: Record) -> dict[str, Any]:
     return {
         "id": row["id"],
         "user_id": row["user_id"],
-        "role": row["role"],
+        "session_id": row["session_id"],
+        "message_type": row["message_type"],
         "content": row["content"],
+        "audio_duration_seconds": row["audio_duration_seconds"],
         "created_at": isoformat(row["created_at"]),
     }
 
@@ -36,11 +35,24 @@ async def last_messages(db: Database, user_id: int, limit: int) -> list[dict[str
     return [_serialize(row) for row in reversed(rows)]
 
 
-async def add_message(db: Database, user_id: int, role: str, content: str) -> dict[str, Any]:
-    row = await fetch_returned(
-        db,
+async def add_message(
+    db: Database,
+    user_id: int,
+    message_type: str,
+    content: str,
+    session_id: int | None,
+    audio_duration_seconds: int,
+) -> int:
+    """The new message's id."""
+    message_id: int = await db.fetch_val(
         conversation_messages.insert()
-        .values(user_id=user_id, role=role, content=content)
-        .returning(*conversation_messages.c),
+        .values(
+            user_id=user_id,
+            message_type=message_type,
+            content=content,
+            session_id=session_id,
+            audio_duration_seconds=audio_duration_seconds,
+        )
+        .returning(conversation_messages.c.id)
     )
-    return _serialize(row)
+    return message_id

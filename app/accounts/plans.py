@@ -22,6 +22,8 @@ ACTIVE = "active"
 # A plan level's limit on a user's own active prompts; -1 is unlimited.
 MAX_OWN_PROMPTS = {1: 0, 2: 3, 3: -1}
 FREE_LEVEL = 1
+# What the mini-app shows for a user without an active subscription (the original's words).
+FREE_PLAN_NAME = "Бесплатный план"
 # The seeded plans' names, whose levels the mini-app hard-codes.
 LEVELS_BY_NAME = {"Базовый": 1, "Премиум": 2, "Про": 3}
 PLAN_NOT_FOUND = "Plan not found"

@@ -3,21 +3,54 @@
 The browser talks to OpenAI directly with a short-lived secret, so the API key never leaves
 the server. The SDK does not retry here: a retry would hold the client's request for OpenAI's
 backoff, and a 502 lets the client decide. Every SDK failure becomes a 502 naming the reason.
+
+The session's instructions are the selected prompt, a note to speak in the feminine when the
+voice or the prompt is female (the mini-app's users speak Russian, where grammar has gender),
+then the last messages of the conversation, so a new session picks up where the last one ended.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import openai
 from openai import AsyncOpenAI
 
+from app.accounts.voices import FEMININE_VOICES
 from app.config import Settings
 from app.errors import DomainError
 
 DEFAULT_INSTRUCTIONS = (
     "You are a friendly voice assistant. Speak naturally, listen carefully and keep answers short."
 )
+FEMININE_NOTE = (
+    "Ты говоришь женским голосом: всегда говори о себе в женском роде "
+    "(например: «я рада», «я поняла», «я сказала»)."
+)
+HISTORY_HEADER = "Предыдущий разговор с пользователем (продолжи его естественно):"
+SPEAKERS = {"user": "Пользователь", "assistant": "Ассистент"}
+
+
+def build_instructions(
+    prompt: str | None,
+    voice: str,
+    voice_gender: str | None,
+    messages: Sequence[dict[str, Any]],
+) -> str:
+    """The prompt (or the default), the feminine note when it applies, then the messages in
+    the order they were said."""
+    parts = [prompt or DEFAULT_INSTRUCTIONS]
+    if voice in FEMININE_VOICES or (voice_gender or "").lower() == "female":
+        parts.append(FEMININE_NOTE)
+    if messages:
+        lines = [
+            f"{SPEAKERS.get(message['message_type'], message['message_type'])}: "
+            f"{message['content']}"
+            for message in messages
+        ]
+        parts.append("\n".join([HISTORY_HEADER, *lines]))
+    return "\n\n".join(parts)
 
 
 def create_client(settings: Settings) -> AsyncOpenAI | None:
@@ -42,7 +75,7 @@ def _upstream_message(exc: openai.APIStatusError) -> str:
 
 
 async def mint_client_secret(
-    client: AsyncOpenAI, settings: Settings, instructions: str
+    client: AsyncOpenAI, settings: Settings, model: str, voice: str, instructions: str
 ) -> dict[str, Any]:
     """OpenAI's `{"value", "expires_at", "session"}` plus the beta-era `client_secret` object."""
     try:
@@ -50,9 +83,9 @@ async def mint_client_secret(
             expires_after={"anchor": "created_at", "seconds": int(settings.openai_realtime_ttl)},
             session={
                 "type": "realtime",
-                "model": settings.openai_realtime_model,
+                "model": model,
                 "instructions": instructions,
-                "audio": {"output": {"voice": settings.openai_realtime_voice}},
+                "audio": {"output": {"voice": voice}},
             },
         )
     except openai.APITimeoutError:

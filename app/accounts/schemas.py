@@ -38,6 +38,9 @@ InitData = Annotated[str, Field(min_length=1, max_length=4096), NotBlank]
 PromptName = Annotated[str, Field(min_length=1, max_length=128), NotBlank]
 PromptContent = Annotated[str, Field(min_length=1, max_length=16_000), NotBlank]
 MessageContent = Annotated[str, Field(min_length=1, max_length=32_000), NotBlank]
+PromptDescription = Annotated[str | None, Field(max_length=1000), BlankIsNone]
+PromptLabel = Annotated[str | None, Field(max_length=64), BlankIsNone]
+MAX_AUDIO_SECONDS = 24 * 3600
 # Absent, null or "" (all: none); otherwise a non-blank string.
 ProfileName = Annotated[str | None, Field(max_length=128), BlankIsNone]
 ProfileHandle = Annotated[str | None, Field(max_length=64), BlankIsNone]
@@ -111,31 +114,44 @@ class LedgerEntry(Body):
 
 class PromptCreate(Body):
     user_id: UserRef = None
-    name: PromptName
+    title: PromptName
     content: PromptContent
-    selected: bool = True
+    description: PromptDescription = None
+    category: PromptLabel = None
+    voice_gender: PromptLabel = None
+    # Voxhub's opt-in: the original never selected a new prompt.
+    selected: bool = False
 
 
 class Prompt(Body):
     id: int
-    user_id: int
-    name: str
+    user_id: int | None
+    title: str
+    description: str | None
     content: str
-    is_selected: bool
+    plan_required: int
+    category: str | None
+    voice_gender: str | None
+    is_base: bool
+    is_active: bool
     created_at: str | None
 
 
 class ConversationMessageCreate(Body):
     user_id: UserRef = None
-    role: Literal["user", "assistant", "system"]
+    message_type: Literal["user", "assistant"]
     content: MessageContent
+    session_id: PositiveId | None = None
+    audio_duration_seconds: Annotated[int, Field(ge=0, le=MAX_AUDIO_SECONDS)] = 0
 
 
 class ConversationMessage(Body):
     id: int
     user_id: int
-    role: str
+    session_id: int | None
+    message_type: str
     content: str
+    audio_duration_seconds: int
     created_at: str | None
 
 
@@ -394,3 +410,131 @@ class ApiHealth(Body):
 
 class ApiUnhealthy(ApiHealth):
     error: str
+
+
+# -- seed 000 mini-app, half 2: prompts, voice, history, activity, sessions, token ---------------
+
+# The OpenAI Realtime voices the mini-app offers; the plan gates some of them on the client only.
+Voice = Literal[
+    "alloy", "ash", "ballad", "cedar", "coral", "echo", "marin", "sage", "shimmer", "verse"
+]
+ActivityName = Annotated[str | None, Field(max_length=64), BlankIsNone]
+Count = Annotated[int, Field(ge=0, le=10**9)]
+
+
+class PromptData(Body):
+    prompt: Prompt
+
+
+class UserPlanLevel(Body):
+    plan_name: str
+    plan_level: int
+
+
+class PromptLimits(Body):
+    """`max` is -1 when unlimited; `canCreateMore` is the name the client reads."""
+
+    current: int
+    max: int
+    can_create_more: bool
+    canCreateMore: bool  # noqa: N815  (the client's name)
+
+
+class PromptCatalog(Body):
+    """`GET /api/prompts` data, in the client's camelCase."""
+
+    userPlan: UserPlanLevel  # noqa: N815
+    basePrompts: list[Prompt]  # noqa: N815
+    userPrompts: list[Prompt]  # noqa: N815
+    selectedPromptId: int | None  # noqa: N815
+    promptLimits: PromptLimits  # noqa: N815
+
+
+class PromptSelection(Body):
+    user_id: UserRef = None
+    prompt_id: PositiveId
+
+
+class PromptDeleted(Body):
+    was_selected: bool
+
+
+class MessageList(Body):
+    messages: list[ConversationMessage]
+
+
+class MessageSaved(Body):
+    message_id: int
+
+
+class VoiceChoice(Body):
+    user_id: UserRef = None
+    voice: Voice
+
+
+class SelectedVoice(Body):
+    voice: str
+
+
+class ActivityCreate(Body):
+    """`action`, or `activity_type` as older clients named it (one of them is required)."""
+
+    user_id: UserRef = None
+    action: ActivityName = None
+    activity_type: ActivityName = None
+    metadata: dict[str, Any] | None = None
+    ip_address: Annotated[str | None, Field(max_length=64)] = None
+    user_agent: Annotated[str | None, Field(max_length=512)] = None
+
+
+class Activity(Body):
+    id: int
+    user_id: int
+    action: str
+    metadata: dict[str, Any] | None
+    ip_address: str | None
+    user_agent: str | None
+    created_at: str | None
+
+
+class ActivityList(Body):
+    activities: list[Activity]
+
+
+class ActivityLogged(Body):
+    activity_id: int
+
+
+class VoiceSessionCreate(Body):
+    user_id: UserRef = None
+    words_spoken: Count = 0
+    ai_responses: Count = 0
+    session_quality: Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False)] = None
+    context_summary: Annotated[str | None, Field(max_length=4000)] = None
+    last_conversation_topic: Annotated[str | None, Field(max_length=255)] = None
+
+
+class VoiceSession(Body):
+    id: int
+    user_id: int
+    words_spoken: int
+    ai_responses: int
+    session_quality: float | None
+    context_summary: str | None
+    last_conversation_topic: str | None
+    created_at: str | None
+
+
+class VoiceSessionList(Body):
+    sessions: list[VoiceSession]
+
+
+class VoiceSessionSaved(Body):
+    session_id: int
+
+
+class VoiceSessionStats(Body):
+    total_sessions: int
+    total_words: int
+    total_responses: int
+    avg_quality: float | None

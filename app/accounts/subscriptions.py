@@ -18,11 +18,10 @@ from databases.interfaces import Record
 
 from app.accounts import ledger
 from app.accounts.json_columns import load_json
-from app.accounts.plans import ACTIVE, FREE_LEVEL, active_subscription_filter
+from app.accounts.plans import ACTIVE, FREE_LEVEL, FREE_PLAN_NAME, active_subscription_filter
 from app.db.tables.accounts import plans, token_ledger, user_plans
 from app.db.tables.base import isoformat, utcnow
 
-FREE_PLAN_NAME = "Бесплатный план"
 EXPIRED = "expired"
 CANCELLED = "cancelled"
 

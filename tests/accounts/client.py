@@ -61,6 +61,11 @@ def unique_name(prefix: str = "u") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
+def telegram_user(first_name: str = "Anna") -> dict[str, Any]:
+    """A Telegram user as initData carries it, with an id no other test uses."""
+    return {"id": next(_telegram_ids), "first_name": first_name, "language_code": "ru"}
+
+
 class Api:
     """One server, a service token for setup, and user tokens minted on demand."""
 
@@ -129,6 +134,24 @@ class Api:
         text = httpx.get(self.url + "/metrics").text
         match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
         return float(match.group(1)) if match else 0.0
+
+    def tma_user(self) -> tuple[int, dict[str, str]]:
+        """A mini-app user: its `tma` header, and the account its first request created."""
+        headers = tma(telegram_user())
+        response = httpx.get(self.url + "/api/auth/me", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()["user"]["id"], headers
+
+    def subscribe(self, user_id: int, plan_name: str) -> None:
+        """Subscribe `user_id` to the seeded plan `plan_name`, as the billing service does."""
+        plans = httpx.get(self.url + "/api/plans").json()["data"]["plans"]
+        plan_id = next(plan["id"] for plan in plans if plan["name"] == plan_name)
+        response = httpx.post(
+            self.url + "/api/user-plans",
+            json={"user_id": user_id, "plan_id": plan_id},
+            headers=self.service,
+        )
+        assert response.is_success, response.text
 
 
 @pytest.fixture(params=["embedded", "cluster"])

@@ -27,10 +27,28 @@ USER_ID_ROUTES = [
     ("POST", "/api/user-plans", "json", {"plan_id": 1}),
     ("GET", "/api/user-current-plan", "query", {}),
     ("GET", "/api/conversation", "query", {}),
-    ("POST", "/api/conversation", "json", {"role": "user", "content": "hi"}),
+    ("POST", "/api/conversation", "json", {"message_type": "user", "content": "hi"}),
     ("GET", "/api/prompts", "query", {}),
-    ("POST", "/api/prompts", "json", {"name": "n", "content": "c"}),
+    ("POST", "/api/prompts", "json", {"title": "t", "content": "c"}),
+    ("POST", "/api/user-prompt", "json", {"prompt_id": 1}),
+    ("DELETE", "/api/user-prompt", "query", {"prompt_id": 1}),
+    ("GET", "/api/user-voice", "query", {}),
+    ("POST", "/api/user-voice", "json", {"voice": "coral"}),
+    ("GET", "/api/user-activity", "query", {}),
+    ("POST", "/api/user-activity", "json", {"action": "login"}),
+    ("GET", "/api/voice-sessions", "query", {}),
+    ("POST", "/api/voice-sessions", "json", {"words_spoken": 1}),
+    ("GET", "/api/voice-sessions/stats", "query", {}),
     ("GET", "/api/token", "query", {}),
+]
+# What the victim's own reads show after the attempts: nothing written for them.
+UNTOUCHED = [
+    ("/api/conversation", "messages", []),
+    ("/api/prompts", "userPrompts", []),
+    ("/api/prompts", "selectedPromptId", None),
+    ("/api/user-voice", "voice", "ash"),
+    ("/api/user-activity", "activities", []),
+    ("/api/voice-sessions", "sessions", []),
 ]
 
 
@@ -54,9 +72,9 @@ def test_another_users_id_is_403_and_touches_nothing(api: Api, route: tuple) -> 
         assert response.status_code == 403, response.text
         assert response.json()["error"]
     assert (api.balance(victim_id), len(api.ledger(victim_id))) == before
-    for path in ("/api/conversation", "/api/prompts"):
+    for path, field, expected in UNTOUCHED:
         stored = httpx.get(api.url + path, params={"user_id": victim_id}, headers=api.service)
-        assert stored.json() == []
+        assert stored.json()["data"][field] == expected, path
 
 
 def _telegram_id_of(api: Api, user_id: int) -> str:

@@ -1,6 +1,7 @@
 """Seed 000's HTTP API and the sign-in routes, one blueprint per resource."""
 
 from app.accounts.routes import (
+    activity,
     admin_plans,
     auth,
     conversation,
@@ -9,7 +10,10 @@ from app.accounts.routes import (
     prompts,
     realtime,
     tokens,
+    user_prompt,
     users,
+    voice,
+    voice_sessions,
 )
 
 BLUEPRINTS = (
@@ -22,6 +26,10 @@ BLUEPRINTS = (
     conversation.bp,
     prompts.bp,
     realtime.bp,
+    user_prompt.bp,
+    voice.bp,
+    activity.bp,
+    voice_sessions.bp,
 )
 
 __all__ = ["BLUEPRINTS"]

@@ -66,20 +66,33 @@ conversation_messages = sa.Table(
     metadata,
     sa.Column("id", BigId, primary_key=True),
     owner_column(),
-    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("message_type", sa.String(16), nullable=False),
     sa.Column("content", sa.Text, nullable=False),
     created_at(),
+    # Seed 000: the voice session a message belongs to (the client's number, not a key) and
+    # how long its audio lasted.
+    sa.Column("session_id", sa.BigInteger),
+    sa.Column("audio_duration_seconds", sa.Integer, nullable=False, server_default="0"),
 )
 
 prompts = sa.Table(
     "prompts",
     metadata,
     sa.Column("id", BigId, primary_key=True),
-    owner_column(),
-    sa.Column("name", sa.String(128), nullable=False),
+    # No owner for base prompts (`is_base`, gated by `plan_required` 1-3); a user's own
+    # prompts have plan_required 0. Deleting one clears `is_active`: a soft delete.
+    sa.Column(
+        "user_id", BigId, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
+    sa.Column("title", sa.String(128), nullable=False),
     sa.Column("content", sa.Text, nullable=False),
-    sa.Column("is_selected", sa.Boolean, nullable=False, server_default=sa.false()),
     created_at(),
+    sa.Column("description", sa.Text),
+    sa.Column("category", sa.String(64)),
+    sa.Column("voice_gender", sa.String(16)),
+    sa.Column("plan_required", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("is_base", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 idempotency_records = sa.Table(
@@ -96,4 +109,31 @@ idempotency_records = sa.Table(
     sa.Column("response", sa.Text, nullable=False, server_default=""),
     created_at(),
     sa.UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_id_key"),
+)
+
+# Seed 000's profile page: what a user did (free-form `metadata` JSON as text) and the
+# statistics of their voice sessions.
+user_activity = sa.Table(
+    "user_activity",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    owner_column(),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("metadata", sa.Text),
+    sa.Column("ip_address", sa.String(64)),
+    sa.Column("user_agent", sa.String(512)),
+    created_at(),
+)
+
+voice_sessions = sa.Table(
+    "voice_sessions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    owner_column(),
+    sa.Column("words_spoken", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("ai_responses", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("session_quality", sa.Float),
+    sa.Column("context_summary", sa.Text),
+    sa.Column("last_conversation_topic", sa.String(255)),
+    created_at(),
 )
