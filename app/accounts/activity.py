@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
 from app.accounts.json_columns import dump_json, load_json
+from app.db.sql import insert_returning_id, newest_owned
 from app.db.tables.accounts import user_activity
 from app.db.tables.base import isoformat
 from app.errors import bad_request
@@ -46,26 +46,18 @@ async def log_activity(
     user_agent: str | None,
 ) -> int:
     """The new row's id; `metadata` is already encoded by `encode_metadata`."""
-    activity_id: int = await db.fetch_val(
-        user_activity.insert()
-        .values(
-            user_id=user_id,
-            action=action,
-            metadata=metadata,
-            ip_address=ip_address,
-            user_agent=user_agent,
-        )
-        .returning(user_activity.c.id)
+    return await insert_returning_id(
+        db,
+        user_activity,
+        user_id=user_id,
+        action=action,
+        metadata=metadata,
+        ip_address=ip_address,
+        user_agent=user_agent,
     )
-    return activity_id
 
 
 async def recent_activity(db: Database, user_id: int, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` rows, newest first."""
-    rows = await db.fetch_all(
-        sa.select(user_activity)
-        .where(user_activity.c.user_id == user_id)
-        .order_by(user_activity.c.id.desc())
-        .limit(limit)
-    )
+    rows = await db.fetch_all(newest_owned(user_activity, user_id, limit))
     return [_serialize(row) for row in rows]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from app.db.sql import insert_returning_id
 from app.db.tables.accounts import conversation_messages
 from app.db.tables.base import isoformat
 
@@ -44,15 +45,12 @@ async def add_message(
     audio_duration_seconds: int,
 ) -> int:
     """The new message's id."""
-    message_id: int = await db.fetch_val(
-        conversation_messages.insert()
-        .values(
-            user_id=user_id,
-            message_type=message_type,
-            content=content,
-            session_id=session_id,
-            audio_duration_seconds=audio_duration_seconds,
-        )
-        .returning(conversation_messages.c.id)
+    return await insert_returning_id(
+        db,
+        conversation_messages,
+        user_id=user_id,
+        message_type=message_type,
+        content=content,
+        session_id=session_id,
+        audio_duration_seconds=audio_duration_seconds,
     )
-    return message_id

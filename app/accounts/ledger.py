@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from databases import Database
 
 from app.accounts.json_columns import dump_json, load_json
+from app.db.sql import newest_owned
 from app.db.tables.accounts import token_ledger
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.users import users
@@ -97,12 +98,7 @@ async def credit(
 
 async def history(db: Database, user_id: int, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` ledger rows, newest first (a statement reads from the top)."""
-    rows = await db.fetch_all(
-        sa.select(token_ledger)
-        .where(token_ledger.c.user_id == user_id)
-        .order_by(token_ledger.c.id.desc())
-        .limit(limit)
-    )
+    rows = await db.fetch_all(newest_owned(token_ledger, user_id, limit))
     return [
         {
             "id": row["id"],

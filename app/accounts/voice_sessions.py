@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from databases import Database
 from databases.interfaces import Record
 
+from app.db.sql import insert_returning_id, newest_owned
 from app.db.tables.accounts import voice_sessions
 from app.db.tables.base import isoformat
 
@@ -31,22 +32,14 @@ def _serialize(row: Record) -> dict[str, Any]:
 
 async def record_session(db: Database, user_id: int, report: dict[str, Any]) -> int:
     """The new session's id; `report` holds the REPORTED fields."""
-    session_id: int = await db.fetch_val(
-        voice_sessions.insert()
-        .values(user_id=user_id, **{name: report[name] for name in REPORTED})
-        .returning(voice_sessions.c.id)
+    return await insert_returning_id(
+        db, voice_sessions, user_id=user_id, **{name: report[name] for name in REPORTED}
     )
-    return session_id
 
 
 async def recent_sessions(db: Database, user_id: int, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` sessions, newest first."""
-    rows = await db.fetch_all(
-        sa.select(voice_sessions)
-        .where(voice_sessions.c.user_id == user_id)
-        .order_by(voice_sessions.c.id.desc())
-        .limit(limit)
-    )
+    rows = await db.fetch_all(newest_owned(voice_sessions, user_id, limit))
     return [_serialize(row) for row in rows]
 
 

@@ -35,3 +35,16 @@ async def fetch_returned(db: Database, statement: Any) -> Record:
     if row is None:
         raise RuntimeError("a RETURNING statement returned no row")
     return row
+
+
+async def insert_returning_id(db: Database, table: sa.Table, **values: Any) -> int:
+    """Insert one row of `table` and answer its new `id`."""
+    row = await fetch_returned(db, table.insert().values(**values).returning(table.c.id))
+    return int(row["id"])
+
+
+def newest_owned(table: sa.Table, user_id: int, limit: int) -> sa.Select[Any]:
+    """A user's newest `limit` rows of `table` (one with `user_id` and `id`), newest first."""
+    return (
+        sa.select(table).where(table.c.user_id == user_id).order_by(table.c.id.desc()).limit(limit)
+    )
