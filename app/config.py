@@ -120,6 +120,7 @@ class Settings:
     jwt_secret: str = env("JWT_SECRET", DEFAULT_JWT_SECRET)
     jwt_ttl: float = env("JWT_TTL", "168h", _positive(parse_duration))
     login_attempts_per_minute: int = env("LOGIN_ATTEMPTS_PER_MINUTE", "10", _positive(int))
+    registrations_per_minute: int = env("REGISTRATIONS_PER_MINUTE", "10", _positive(int))
     telegram_bot_token: str = env("TELEGRAM_BOT_TOKEN", "")
     telegram_auth_max_age: float = env("TELEGRAM_AUTH_MAX_AGE", "24h", _positive(parse_duration))
 

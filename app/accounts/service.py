@@ -6,6 +6,7 @@ from databases import Database
 from openai import AsyncOpenAI
 
 from app.accounts.realtime import create_client
+from app.auth.passwords import PasswordWork
 from app.bus.ratelimit import RateLimiter
 from app.config import Settings
 from app.db.coalesced_reads import CoalescedReads
@@ -20,11 +21,13 @@ class Accounts:
         # Point reads of user rows, one query for all the requests in flight.
         self.user_rows = CoalescedReads(db, users, users.c.id)
         self.openai_realtime: AsyncOpenAI | None = None
+        self.passwords = PasswordWork()
 
     async def start(self) -> None:
         """One OpenAI client (one connection pool) per worker, opened in the worker's loop."""
         self.openai_realtime = create_client(self.settings)
 
     async def stop(self) -> None:
+        self.passwords.close()
         if self.openai_realtime is not None:
             await self.openai_realtime.close()

@@ -137,3 +137,29 @@ def test_password_guessing_is_throttled_per_account() -> None:
         assert httpx.post(server.url + "/api/auth/login", json=other).status_code == 200
     finally:
         server.stop()
+
+
+def test_sign_ups_are_throttled_per_address_across_workers(redis_server, postgres_server) -> None:
+    server = VoxhubServer(
+        workers=2,
+        REDIS_URL=redis_server.url,
+        DATABASE_URL=postgres_server.create_database(),
+        REGISTRATIONS_PER_MINUTE="4",
+    )
+    server.start()
+    try:
+        answers = [
+            httpx.post(
+                server.url + "/api/auth/register",
+                json={"username": unique_name(), "password": "correct horse"},
+            )
+            for _ in range(6)
+        ]
+        assert [answer.status_code for answer in answers] == [201] * 4 + [429] * 2
+        assert answers[-1].headers["retry-after"] == "60"
+        assert answers[-1].json() == {"error": "too many sign-ups"}
+        # Log-ins have their own budget: the throttled address still signs in.
+        login = {"username": answers[0].json()["user"]["username"], "password": "correct horse"}
+        assert httpx.post(server.url + "/api/auth/login", json=login).status_code == 200
+    finally:
+        server.stop()

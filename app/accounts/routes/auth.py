@@ -20,7 +20,7 @@ from app.accounts.users import (
     upsert_telegram_user,
 )
 from app.auth.guards import auth_failures, current_identity, requires
-from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.passwords import needs_rehash
 from app.auth.telegram import InitDataError, verify_init_data
 from app.auth.tokens import issue_token
 from app.db.tables.users import users
@@ -54,10 +54,14 @@ def _session(request: Request, row: Record) -> dict[str, object]:
 async def register(request: Request) -> HTTPResponse:
     credentials = json_body(request, Credentials)
     service = accounts(request)
+    # Each sign-up costs a hash and a row: throttled per client address, across workers.
+    await _limit(
+        request, f"register:ip:{_address(request)}", service.settings.registrations_per_minute
+    )
     row = await create_password_user(
         service.db,
         credentials.username,
-        hash_password(credentials.password),
+        await service.passwords.hash(credentials.password),
         service.settings.default_token_balance,
     )
     if row is None:
@@ -65,20 +69,25 @@ async def register(request: Request) -> HTTPResponse:
     return respond_as(Session, _session(request, row), status=201)
 
 
+async def _limit(request: Request, key: str, per_minute: int) -> None:
+    """Count one attempt against `key` (across workers); 429 past `per_minute`."""
+    if not await accounts(request).limiter.allow_exact(key, per_minute):
+        auth_failures.labels("throttled").inc()
+        what = "sign-ups" if key.startswith("register:") else "log-in attempts"
+        raise too_many(f"too many {what}", retry_after=60)
+
+
+def _address(request: Request) -> str:
+    return request.remote_addr or request.ip
+
+
 async def _limit_login_attempts(request: Request, username: str) -> None:
     """Password guessing is throttled per account and per client address, across workers.
 
     An address gets ten accounts' worth of attempts: many users may share one NAT."""
-    service = accounts(request)
-    per_account = service.settings.login_attempts_per_minute
-    address = request.remote_addr or request.ip
-    for key, per_minute in (
-        (f"login:user:{username.lower()}", per_account),
-        (f"login:ip:{address}", per_account * 10),
-    ):
-        if not await service.limiter.allow_exact(key, per_minute):
-            auth_failures.labels("throttled").inc()
-            raise too_many("too many log-in attempts", retry_after=60)
+    per_account = accounts(request).settings.login_attempts_per_minute
+    await _limit(request, f"login:user:{username.lower()}", per_account)
+    await _limit(request, f"login:ip:{_address(request)}", per_account * 10)
 
 
 @bp.post("/api/auth/login")
@@ -96,7 +105,7 @@ async def login(request: Request) -> HTTPResponse:
     row = await find_user(db, username=credentials.username)
     password_hash = row["password_hash"] if row is not None else None
     # Verified even for an unknown user (against a dummy hash): the same work either way.
-    verified = verify_password(password_hash, credentials.password)
+    verified = await accounts(request).passwords.verify(password_hash, credentials.password)
     if row is None or password_hash is None or not verified:
         auth_failures.labels("bad_password").inc()
         raise DomainError(401, BAD_CREDENTIALS)
@@ -104,7 +113,7 @@ async def login(request: Request) -> HTTPResponse:
         await db.execute(
             users.update()
             .where(users.c.id == row["id"])
-            .values(password_hash=hash_password(credentials.password))
+            .values(password_hash=await accounts(request).passwords.hash(credentials.password))
         )
     return respond_as(Session, _session(request, row))
 
