@@ -27,7 +27,7 @@ RECORDING_FILENAME: Final = "user_audio.ogg"
 REPLY_TTL_SECONDS: Final = 60
 """Replies nobody collected (the API worker died) expire instead of piling up."""
 
-CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
+CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
 """Conversation ids are uuid4 hex: unguessable (an anonymous caller's id is its capability to
 hang up) and safe as a directory name."""
 
@@ -41,7 +41,7 @@ def control_channel(worker_id: str) -> str:
 
 
 def is_conversation_id(value: str) -> bool:
-    return bool(CONVERSATION_ID.match(value))
+    return bool(CONVERSATION_ID.fullmatch(value))
 
 
 class ProtocolError(ValueError):

@@ -21,7 +21,7 @@ from app.observability.metrics import http_latency, http_requests
 
 access_log = logging.getLogger("voxhub.access")
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 # A request id only has to be unique, not secret: a random per-process prefix (Sanic spawns its
 # workers, so each draws its own) and a counter cost a fraction of a uuid4's urandom call.
@@ -42,7 +42,7 @@ def _series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
 
 async def start_request(request: Request) -> None:
     incoming = request.headers.get("x-request-id", "")
-    request.ctx.request_id = incoming if _SAFE_ID.match(incoming) else _new_request_id()
+    request.ctx.request_id = incoming if _SAFE_ID.fullmatch(incoming) else _new_request_id()
     request.ctx.started = time.perf_counter()
     request_id_var.set(request.ctx.request_id)
 

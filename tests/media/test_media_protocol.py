@@ -78,6 +78,8 @@ def test_messages_round_trip_and_reject_garbage() -> None:
     assert is_conversation_id("0123456789abcdef0123456789abcdef")
     assert not is_conversation_id("0123456789ABCDEF0123456789abcdef")
     assert not is_conversation_id("../0123456789abcdef0123456789abc")
+    # `$` would let a trailing newline through into a recording's file name.
+    assert not is_conversation_id("0123456789abcdef0123456789abcdef\n")
 
 
 def test_free_slots_count_only_room_left() -> None:
