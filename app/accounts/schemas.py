@@ -59,6 +59,15 @@ class Credentials(Body):
     password: Annotated[str, Field(min_length=8, max_length=128)]
 
 
+class LogIn(Body):
+    """A log-in is judged by the stored hash alone: a password or a name that registration
+    would refuse is simply wrong (the one 401), so the rules tell a guesser nothing. Only the
+    types and the sizes, which bound the work, are checked here."""
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class TelegramLogin(Body):
     init_data: InitData
 

@@ -71,10 +71,41 @@ def test_wrong_password_and_unknown_user_get_the_same_401(api: Api) -> None:
         {"username": "fine_name"},
     ],
 )
-def test_bad_credentials_bodies_are_400(api: Api, body: dict) -> None:
-    for path in ("/api/auth/register", "/api/auth/login"):
-        response = httpx.post(api.url + path, json=body)
-        assert response.status_code == 400, (path, body)
+def test_bad_sign_up_bodies_are_400(api: Api, body: dict) -> None:
+    response = httpx.post(api.url + "/api/auth/register", json=body)
+    assert response.status_code == 400, body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "fine_name", "password": 12345678},
+        {"username": "fine_name"},
+        {"password": "long enough"},
+        {"username": "fine_name", "password": "x" * 129},
+        {"username": "x" * 65, "password": "long enough"},
+    ],
+)
+def test_log_in_bodies_of_the_wrong_type_or_size_are_400(api: Api, body: dict) -> None:
+    response = httpx.post(api.url + "/api/auth/login", json=body)
+    assert response.status_code == 400, body
+
+
+def test_any_wrong_password_is_the_one_401(api: Api) -> None:
+    """Registration's rules (length, name pattern) are not the log-in's: telling a guesser
+    "too short" instead of "wrong" says something about what the password cannot be."""
+    name = unique_name()
+    registered = {"username": name, "password": "correct horse"}
+    assert httpx.post(api.url + "/api/auth/register", json=registered).status_code == 201
+    for body in (
+        {"username": name, "password": "short"},
+        {"username": name, "password": "x"},
+        {"username": "ab", "password": "correct horse"},
+        {"username": "has space", "password": "correct horse"},
+    ):
+        response = httpx.post(api.url + "/api/auth/login", json=body)
+        assert response.status_code == 401, body
+        assert response.json() == {"error": "invalid username or password"}
 
 
 def test_me_for_a_service_token(api: Api) -> None:

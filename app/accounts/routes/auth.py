@@ -11,7 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from app.accounts.routes.common import accounts
-from app.accounts.schemas import Credentials, Me, Session, TelegramLogin
+from app.accounts.schemas import Credentials, LogIn, Me, Session, TelegramLogin
 from app.accounts.users import (
     create_password_user,
     find_user,
@@ -93,13 +93,13 @@ async def _limit_login_attempts(request: Request, username: str) -> None:
 @bp.post("/api/auth/login")
 @document(
     "Log in with a password; the same 401 for an unknown user and a wrong password",
-    body=Credentials,
+    body=LogIn,
     responses={200: Session, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody},
     public=True,
     tag="auth",
 )
 async def login(request: Request) -> HTTPResponse:
-    credentials = json_body(request, Credentials)
+    credentials = json_body(request, LogIn)
     await _limit_login_attempts(request, credentials.username)
     db = accounts(request).db
     row = await find_user(db, username=credentials.username)
