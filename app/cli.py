@@ -28,7 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings()
     from app.observability.multiproc import prepare_multiprocess_dir
 
-    prepare_multiprocess_dir(settings.metrics_dir)
+    prepare_multiprocess_dir(settings.serve_metrics_dir)
     if settings.embedded or settings.sqlite:
         from app.db.migrate import migrate
 

@@ -106,7 +106,10 @@ class Settings:
     idle_timeout: float = env("IDLE_TIMEOUT", "60s", _positive(parse_duration))
     request_max_bytes: int = env("REQUEST_MAX_BYTES", "1048576", _positive(int))
     allowed_origins: tuple[str, ...] = env("ALLOWED_ORIGINS", "*", parse_list)
-    metrics_dir: str = env("PROMETHEUS_MULTIPROC_DIR", "./var/prometheus")
+    # Unset: ./var/prometheus/<PORT>. `voxhub serve` clears its samples at start, so two
+    # instances started from one folder must not share one (the second would erase the first's
+    # counters).
+    metrics_dir: str = env("PROMETHEUS_MULTIPROC_DIR", "")
     metrics_port: int = env("METRICS_PORT", "9100", int)
 
     # --- storage ---
@@ -165,6 +168,11 @@ class Settings:
         "MEDIA_INACTIVITY_TIMEOUT", "10s", _positive(parse_duration)
     )
     media_heartbeat_ttl: float = env("MEDIA_HEARTBEAT_TTL", "6s", _positive(parse_duration))
+
+    @property
+    def serve_metrics_dir(self) -> str:
+        """Where `voxhub serve`'s worker processes write their samples: one folder per instance."""
+        return self.metrics_dir or f"./var/prometheus/{self.port}"
 
     @property
     def embedded(self) -> bool:

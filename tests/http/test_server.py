@@ -1,6 +1,8 @@
 """The real `voxhub serve` process: health, metrics across workers, errors, CORS, docs."""
 
+import os
 import re
+from pathlib import Path
 
 import httpx
 import jwt
@@ -108,3 +110,28 @@ def test_json_access_logs_carry_the_request_id() -> None:
     access = [e for e in entries if e["logger"] == "voxhub.access"]
     assert any(e["request_id"] == "trace-42" and "/health/live 200" in e["message"] for e in access)
     assert all({"time", "level", "logger", "message", "request_id"} <= set(e) for e in entries)
+
+
+def test_two_instances_started_from_one_folder_keep_their_own_metrics(tmp_path: Path) -> None:
+    """`voxhub serve` clears its samples at start: by default its folder is per port, so a
+    second instance started from the same directory leaves the first's counters alone."""
+    first = VoxhubServer(REDIS_URL="memory://", PROMETHEUS_MULTIPROC_DIR="")
+    second = VoxhubServer(REDIS_URL="memory://", PROMETHEUS_MULTIPROC_DIR="")
+    for server in (first, second):
+        server.cwd = str(tmp_path)
+    first.start()
+    try:
+        for _ in range(3):
+            httpx.get(first.url + "/api/plans")
+        counted = 'voxhub_http_requests_total{method="GET",route="/api/plans",status="200"} 3.0'
+        assert counted in httpx.get(first.url + "/metrics").text
+        second.start()
+        try:
+            assert counted in httpx.get(first.url + "/metrics").text
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    assert sorted(os.listdir(tmp_path / "var" / "prometheus")) == sorted(
+        [str(first.port), str(second.port)]
+    )
