@@ -39,8 +39,9 @@ def test_http_is_balanced_over_both_upstreams(deploy_stack: DeployStack) -> None
 
 def test_nginx_answers_its_own_errors_in_json(deploy_stack: DeployStack) -> None:
     with httpx.Client(base_url=deploy_stack.nginx.url, timeout=10) as http:
-        hidden = http.get("/metrics")
-        assert hidden.status_code == 403 and hidden.json() == {"error": "forbidden"}
+        for path in ("/metrics", "/metrics/", "/metrics?format=text"):
+            hidden = http.get(path)
+            assert hidden.status_code == 403 and hidden.json() == {"error": "forbidden"}, path
         too_large = http.post("/api/chats", content=b"x" * (1024 * 1024 + 1))
         assert too_large.status_code == 413
         assert too_large.json() == {"error": "request body too large"}
