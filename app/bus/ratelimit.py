@@ -3,7 +3,8 @@
 The sliding-window counter costs one small Redis script per check and two keys per user,
 where the moving window would keep a list entry per message (100k entries for a generous
 limit). With `memory://` everything is one process, so limits' async memory storage is exact.
-A Redis outage fails open: a broken limiter must not take the whole realtime service down.
+A Redis outage fails open for message limits (a broken limiter must not take the whole
+realtime service down) and closed for the security-relevant ones (`allow_exact`).
 
 A script per frame was a fifth of a worker's CPU and a round trip in front of every relay, so
 a worker takes a small *lease* of the user's cluster-wide allowance in one hit and spends it
@@ -30,6 +31,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 
 from app.config import Settings
+from app.errors import DomainError
 
 log = logging.getLogger("voxhub.ratelimit")
 
@@ -109,12 +111,17 @@ class RateLimiter:
 
     async def allow_exact(self, key: str, per_minute: int) -> bool:
         """One cluster-wide check per call and no lease: for rare, security-relevant limits
-        (log-in attempts), where a lease's slack is not wanted."""
+        (log-in attempts, sign-ups), where a lease's slack is not wanted.
+
+        Unlike `allow`, this fails closed: while Redis is down, password guessing would be
+        unlimited, so the caller gets a 503 to retry rather than an unthrottled attempt."""
         try:
             return await self.strategy.hit(RateLimitItemPerMinute(per_minute), key)
         except Exception as exc:
-            log.warning("rate limiter unavailable, allowing: %s", exc)
-            return True
+            log.warning("rate limiter unavailable, refusing a guarded attempt: %s", exc)
+            raise DomainError(
+                503, "temporarily unavailable; retry shortly", headers={"Retry-After": "5"}
+            ) from None
 
     def prune(self) -> None:
         """Drop expired leases so that users who left do not accumulate (heartbeat calls it)."""

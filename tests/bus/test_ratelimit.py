@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
 from redis.asyncio import Redis
 
 from app.bus.ratelimit import LEASE_SECONDS, RateLimiter
 from app.config import Settings
+from app.errors import DomainError
+from tests.fixtures.ports import free_port
 from tests.fixtures.redis_server import RedisServer
 
 LIMIT = 640  # leases of up to 640 // 64 = 10 frames
@@ -53,3 +56,18 @@ async def test_a_lease_admits_without_asking_redis(redis_server: RedisServer) ->
     limiter.prune()
     assert not limiter.allow_now(key)
     await redis.aclose()
+
+
+async def test_an_outage_fails_open_for_messages_and_closed_for_log_ins() -> None:
+    """Nothing listens on the port: frames keep flowing, password guesses wait for Redis."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    redis = Redis.from_url(url, decode_responses=True, socket_connect_timeout=0.5)
+    limiter = RateLimiter(Settings.from_env({"REDIS_URL": url}, dotenv=False), redis)
+    try:
+        assert await limiter.allow(f"test:{uuid.uuid4()}")
+        with pytest.raises(DomainError) as refused:
+            await limiter.allow_exact(f"login:user:{uuid.uuid4()}", 10)
+        assert refused.value.status == 503
+        assert refused.value.headers == {"Retry-After": "5"}
+    finally:
+        await redis.aclose()
