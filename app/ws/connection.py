@@ -4,8 +4,10 @@ Sending never awaits. A frame goes straight to the socket's transport while the 
 keeps up (no task, no lock: the frame bytes are built once, see `protocol.text_frame`, and a
 fan-out writes the same bytes to every watcher). Only a backpressured socket gets an outbox
 and a writer task, which waits for the transport to drain; so 20,000 idle sockets cost no
-task beyond Sanic's own. A consumer too slow to drain `OUTBOX_LIMIT` frames is closed: one
-stalled phone must not make the worker hoard memory for it or delay anybody else's delivery.
+task beyond Sanic's own. A consumer too slow to drain `OUTBOX_LIMIT` frames, or
+`OUTBOX_BYTES_LIMIT` bytes of them (a few big roulette histories weigh more than hundreds of
+small frames), is closed: one stalled phone must not make the worker hoard memory for it or
+delay anybody else's delivery.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from app.ws.protocol import Frame, encode
 log = logging.getLogger("voxhub.ws")
 
 OUTBOX_LIMIT = 256
+OUTBOX_BYTES_LIMIT = 1024 * 1024
 # Write straight to the transport while it buffers less than this (uvloop's default high-water
 # mark); past it the socket is backpressured and frames wait in the outbox, in order.
 WRITE_BUFFER_LIMIT = 64 * 1024
@@ -65,6 +68,7 @@ class Connection:
         "last_seen",
         "closed",
         "_outbox",
+        "_queued_bytes",
         "_writer",
         "_held",
         "topics",
@@ -79,6 +83,7 @@ class Connection:
         self.last_seen = time.monotonic()
         self.closed = False
         self._outbox: deque[bytes] | None = None
+        self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._held = False
         # Topics this socket joined (the gateway's registry holds the reverse map).
@@ -114,10 +119,13 @@ class Connection:
                 transport.write(data)
                 return
             self._outbox = deque()
-        elif len(self._outbox) >= OUTBOX_LIMIT:
+        elif (
+            len(self._outbox) >= OUTBOX_LIMIT or self._queued_bytes + len(data) > OUTBOX_BYTES_LIMIT
+        ):
             self.close_soon(CLOSE_POLICY, "slow consumer", "slow_consumer")
             return
         self._outbox.append(data)
+        self._queued_bytes += len(data)
         if self._writer is None and not self._held:
             self._writer = asyncio.get_running_loop().create_task(self._drain())
 
@@ -133,6 +141,7 @@ class Connection:
         waiting = self._outbox or deque()
         self._held = False
         self._outbox = None
+        self._queued_bytes = 0
         self.send(first)
         for data in waiting:
             self.send_frame(data)
@@ -142,13 +151,16 @@ class Connection:
         outbox = self._outbox
         try:
             while outbox and not self.closed and is_open(self.ws):
-                await send_when_writable(self.ws, outbox.popleft())
+                data = outbox.popleft()
+                self._queued_bytes -= len(data)
+                await send_when_writable(self.ws, data)
         except Exception as exc:  # the peer is gone; the receive loop notices and cleans up
             log.debug("send to %s failed: %s", self.user_id, exc)
             self.closed = True
         finally:
             self._writer = None
             self._outbox = None
+            self._queued_bytes = 0
 
     @property
     def pending(self) -> int:
