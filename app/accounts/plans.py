@@ -38,19 +38,22 @@ def active_subscription_filter(user_id: int) -> sa.ColumnElement[bool]:
     )
 
 
-async def current_plan_level(db: Database, user_id: int) -> int:
-    """The level of the user's active plan (the newest, should there be several); 1 without one.
-
-    What gates prompts: the prompts half reads it, and `MAX_OWN_PROMPTS` maps it to a limit.
-    """
-    level = await db.fetch_val(
-        sa.select(plans.c.level)
+async def active_plan(db: Database, user_id: int) -> Record | None:
+    """The `name` and `level` of the user's active plan (the newest, should there be several)."""
+    return await db.fetch_one(
+        sa.select(plans.c.name, plans.c.level)
         .join(user_plans, user_plans.c.plan_id == plans.c.id)
         .where(active_subscription_filter(user_id))
         .order_by(user_plans.c.id.desc())
         .limit(1)
     )
-    return FREE_LEVEL if level is None else int(level)
+
+
+async def current_plan_level(db: Database, user_id: int) -> int:
+    """The level of the user's active plan; 1 without one. What gates prompts:
+    `MAX_OWN_PROMPTS` maps it to a limit."""
+    plan = await active_plan(db, user_id)
+    return FREE_LEVEL if plan is None else int(plan["level"])
 
 
 def serialize_plan(row: Record) -> dict[str, Any]:

@@ -19,11 +19,11 @@ from app.accounts.plans import (
     FREE_LEVEL,
     FREE_PLAN_NAME,
     MAX_OWN_PROMPTS,
-    active_subscription_filter,
+    active_plan,
     current_plan_level,
 )
 from app.db.sql import fetch_returned
-from app.db.tables.accounts import plans, prompts, user_plans
+from app.db.tables.accounts import prompts
 from app.db.tables.base import isoformat, utcnow
 from app.db.tables.users import users
 from app.errors import DomainError, not_found
@@ -82,15 +82,9 @@ def _limits(level: int, current: int) -> dict[str, Any]:
 
 
 async def _user_plan(db: Database, user_id: int) -> tuple[str, int]:
-    """The active plan's name and level (the newest, should there be several), or the free one."""
-    row = await db.fetch_one(
-        sa.select(plans.c.name, plans.c.level)
-        .join(user_plans, user_plans.c.plan_id == plans.c.id)
-        .where(active_subscription_filter(user_id))
-        .order_by(user_plans.c.id.desc())
-        .limit(1)
-    )
-    return (FREE_PLAN_NAME, FREE_LEVEL) if row is None else (row["name"], int(row["level"]))
+    """The active plan's name and level, or the free one's."""
+    plan = await active_plan(db, user_id)
+    return (FREE_PLAN_NAME, FREE_LEVEL) if plan is None else (plan["name"], int(plan["level"]))
 
 
 async def catalogue(db: Database, user_id: int, selected_prompt_id: int | None) -> dict[str, Any]:

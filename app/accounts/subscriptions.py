@@ -93,16 +93,6 @@ async def active_subscription(db: Database, user_id: int) -> Record | None:
     )
 
 
-async def active_plan_name(db: Database, user_id: int) -> str | None:
-    return await db.fetch_val(
-        sa.select(plans.c.name)
-        .join(user_plans, user_plans.c.plan_id == plans.c.id)
-        .where(active_subscription_filter(user_id))
-        .order_by(user_plans.c.id.desc())
-        .limit(1)
-    )
-
-
 async def subscribe(
     db: Database,
     user_id: int,

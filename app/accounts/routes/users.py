@@ -13,6 +13,7 @@ from databases.interfaces import Record
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from app.accounts.plans import active_plan
 from app.accounts.routes.common import accounts, query_user_id
 from app.accounts.schemas import (
     MAX_TELEGRAM_ID,
@@ -21,7 +22,6 @@ from app.accounts.schemas import (
     SelectedModel,
     UserAccount,
 )
-from app.accounts.subscriptions import active_plan_name
 from app.accounts.users import (
     TelegramProfile,
     find_user,
@@ -59,7 +59,8 @@ async def _check_own_telegram_id(request: Request, telegram_id: int) -> None:
 
 async def _account(request: Request, row: Record) -> HTTPResponse:
     """`{user, has_active_subscription, current_plan_name}`, for POST and GET alike."""
-    plan_name = await active_plan_name(accounts(request).db, row["id"])
+    plan = await active_plan(accounts(request).db, row["id"])
+    plan_name = None if plan is None else plan["name"]
     data: dict[str, Any] = {
         "user": serialize_miniapp_user(row),
         "has_active_subscription": plan_name is not None,
