@@ -36,6 +36,24 @@ from app.ws.registry import WsRouter
 
 T = TypeVar("T")
 
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """`checks` maps each dependency to `ok` or `error: <exception>`."""
+
+    checks: dict[str, str]
+    uptime_seconds: float
+
+    @property
+    def failing(self) -> list[str]:
+        return [name for name, state in self.checks.items() if state != "ok"]
+
+    @property
+    def error(self) -> str:
+        """What a 503 says: the dependencies that failed."""
+        return f"{', '.join(self.failing)} unavailable"
+
+
 READINESS_TIMEOUT = 2.0
 
 
@@ -94,13 +112,14 @@ class Services:
 
     # -- readiness ---------------------------------------------------------------------------
 
-    async def readiness(self) -> dict[str, str]:
-        """`{"database": ..., "redis": ...}`, each `ok` or `error: <exception>`: what every
-        health route reports, so that a worker that cannot reach either answers 503."""
+    async def readiness(self) -> Readiness:
+        """The database and Redis checks every health route reports, so that a worker that
+        cannot reach either answers 503, and how long this worker has run."""
         database, redis = await asyncio.gather(
             self._check(self.db.fetch_val("SELECT 1")), self._check(self.redis.ping())
         )
-        return {"database": database, "redis": redis}
+        uptime = round(time.monotonic() - self.started_monotonic, 3)
+        return Readiness({"database": database, "redis": redis}, uptime)
 
     @staticmethod
     async def _check(probe: Awaitable[Any]) -> str:

@@ -7,13 +7,12 @@ so a database outage does not make Kubernetes restart healthy pods.
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from app.db.tables.base import isoformat, utcnow
 from app.http.bodies import Body, document, respond
 from app.media.service import MediaService
 from app.services import Services, services_of
@@ -53,29 +52,22 @@ async def _active_conversations(services: Services) -> int:
         return 0
 
 
-def _now() -> tuple[str, int]:
-    now = datetime.now(UTC)
-    return now.isoformat().replace("+00:00", "Z"), int(now.timestamp())
-
-
 async def _health(request: Request) -> HTTPResponse:
     services = services_of(request.app)
-    checks = Checks(**await services.readiness())
-    database, redis = checks.database, checks.redis
-    conversations = await _active_conversations(services) if redis == "ok" else 0
-    failing = [name for name, state in (("database", database), ("redis", redis)) if state != "ok"]
-    iso, _ = _now()
+    ready = await services.readiness()
+    checks = Checks(**ready.checks)
+    conversations = await _active_conversations(services) if checks.redis == "ok" else 0
+    iso = isoformat(utcnow())
     fields: dict[str, Any] = {
-        "status": "ok" if not failing else "unavailable",
+        "status": "ok" if not ready.failing else "unavailable",
         "time": iso,
         "timestamp": iso,
         "active_conversations": conversations,
-        "uptime_seconds": round(time.monotonic() - services.started_monotonic, 3),
+        "uptime_seconds": ready.uptime_seconds,
         "checks": checks,
     }
-    if failing:
-        body = UnhealthyBody(**fields, error=f"{', '.join(failing)} unavailable")
-        return respond(body, status=503)
+    if ready.failing:
+        return respond(UnhealthyBody(**fields, error=ready.error), status=503)
     return respond(HealthBody(**fields))
 
 

@@ -3,14 +3,13 @@ readiness (the same database and Redis checks as `/health`), 503 when a dependen
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from app.accounts.schemas import ApiHealth, ApiUnhealthy
+from app.db.tables.base import isoformat, utcnow
 from app.http.bodies import document, respond
 from app.services import services_of
 
@@ -27,17 +26,15 @@ SERVICE_NAME = "voice-ai-backend"
     tag="accounts",
 )
 async def api_health(request: Request) -> HTTPResponse:
-    services = services_of(request.app)
-    checks = await services.readiness()
-    failing = [name for name, state in checks.items() if state != "ok"]
+    ready = await services_of(request.app).readiness()
     fields: dict[str, Any] = {
-        "success": not failing,
-        "status": "unavailable" if failing else "ok",
+        "success": not ready.failing,
+        "status": "unavailable" if ready.failing else "ok",
         "service": SERVICE_NAME,
-        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "uptime_seconds": round(time.monotonic() - services.started_monotonic, 3),
-        "checks": checks,
+        "time": isoformat(utcnow()),
+        "uptime_seconds": ready.uptime_seconds,
+        "checks": ready.checks,
     }
-    if failing:
-        return respond(ApiUnhealthy(**fields, error=f"{', '.join(failing)} unavailable"), 503)
+    if ready.failing:
+        return respond(ApiUnhealthy(**fields, error=ready.error), 503)
     return respond(ApiHealth(**fields))
