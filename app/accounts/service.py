@@ -20,6 +20,8 @@ class Accounts:
         self.limiter = limiter
         # Point reads of user rows, one query for all the requests in flight.
         self.user_rows = CoalescedReads(db, users, users.c.id)
+        # The mini-app names itself by Telegram id (`tma`) on every call: the same, by that id.
+        self.telegram_rows = CoalescedReads(db, users, users.c.telegram_id)
         self.openai_realtime: AsyncOpenAI | None = None
         self.passwords = PasswordWork()
 
