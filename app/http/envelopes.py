@@ -47,8 +47,8 @@ SUCCESS_DATA = Envelope(success_flag=True)
 def envelope_of(request: Request) -> Envelope:
     """The envelope the matched route declared; plain when it declared none or nothing matched."""
     route = request.route
-    envelope = getattr(route.ctx, "envelope", PLAIN) if route is not None else PLAIN
-    return envelope if isinstance(envelope, Envelope) else PLAIN
+    envelope: Envelope = getattr(route.ctx, "envelope", PLAIN) if route is not None else PLAIN
+    return envelope
 
 
 class Success(Body, Generic[T]):

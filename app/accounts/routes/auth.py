@@ -56,7 +56,10 @@ async def register(request: Request) -> HTTPResponse:
     service = accounts(request)
     # Each sign-up costs a hash and a row: throttled per client address, across workers.
     await _limit(
-        request, f"register:ip:{_address(request)}", service.settings.registrations_per_minute
+        request,
+        f"register:ip:{_address(request)}",
+        service.settings.registrations_per_minute,
+        "sign-ups",
     )
     row = await create_password_user(
         service.db,
@@ -69,11 +72,11 @@ async def register(request: Request) -> HTTPResponse:
     return respond_as(Session, _session(request, row), status=201)
 
 
-async def _limit(request: Request, key: str, per_minute: int) -> None:
-    """Count one attempt against `key` (across workers); 429 past `per_minute`."""
+async def _limit(request: Request, key: str, per_minute: int, what: str) -> None:
+    """Count one attempt against `key` (across workers); 429 "too many `what`" past
+    `per_minute`."""
     if not await accounts(request).limiter.allow_exact(key, per_minute):
         auth_failures.labels("throttled").inc()
-        what = "sign-ups" if key.startswith("register:") else "log-in attempts"
         raise too_many(f"too many {what}", retry_after=60)
 
 
@@ -86,8 +89,9 @@ async def _limit_login_attempts(request: Request, username: str) -> None:
 
     An address gets ten accounts' worth of attempts: many users may share one NAT."""
     per_account = accounts(request).settings.login_attempts_per_minute
-    await _limit(request, f"login:user:{username.lower()}", per_account)
-    await _limit(request, f"login:ip:{_address(request)}", per_account * 10)
+    what = "log-in attempts"
+    await _limit(request, f"login:user:{username.lower()}", per_account, what)
+    await _limit(request, f"login:ip:{_address(request)}", per_account * 10, what)
 
 
 @bp.post("/api/auth/login")
