@@ -238,6 +238,11 @@ class Settings:
                 raise ConfigError(f"invalid TURN_URLS: {url!r} is not a turn: or turns: URL")
         if self.turn_secret and not self.turn_urls:
             raise ConfigError("invalid TURN_SECRET: set TURN_URLS to the servers it is for")
+        if self.turn_secret and self.turn_url:
+            raise ConfigError(
+                "invalid TURN_URL: the static pair and TURN_SECRET exclude each other; "
+                "list the servers in TURN_URLS"
+            )
         if self.turn_urls and not self.turn_secret:
             raise ConfigError("invalid TURN_URLS: set TURN_SECRET (coturn's static-auth-secret)")
         if self.media_use_turn and not self.turn_secret:

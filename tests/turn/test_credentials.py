@@ -14,6 +14,7 @@ from app.config import ConfigError
 from app.errors import DomainError
 from app.http.ice_servers import ice_servers
 from app.http.turn import turn_credential, turn_password
+from app.media.engine.worker import call_settings_from
 from tests.turn.helpers import SECRET, URLS, memory_limiter, settings, turn_settings
 
 NOW = 1_700_000_000.0
@@ -128,6 +129,7 @@ async def test_the_static_pair_is_counted_and_not_limited() -> None:
         ({"TURN_URLS": "turn:t:3478"}, "invalid TURN_URLS: set TURN_SECRET"),
         ({"TURN_SECRET": SECRET, "TURN_URLS": "stun:t:3478"}, "is not a turn: or turns: URL"),
         ({"MEDIA_USE_TURN": "true"}, "invalid MEDIA_USE_TURN"),
+        ({"TURN_SECRET": SECRET, "TURN_URLS": URLS, "TURN_URL": "turn:t:1"}, "invalid TURN_URL"),
         ({"TURN_TTL": "0"}, "invalid TURN_TTL"),
     ],
 )
@@ -143,3 +145,18 @@ def test_defaults() -> None:
         False,
         False,
     )
+
+
+def test_a_media_worker_gets_a_credential_of_its_own_per_call() -> None:
+    config = turn_settings(MEDIA_USE_TURN="true", STUN_SERVERS="stun:s:1", TURN_TTL="5m")
+    call_settings = call_settings_from(config, "w1")
+    before = issued("media")
+    stun, turn = call_settings.call_ice_servers()
+    assert stun.urls == "stun:s:1"
+    assert turn.urls == URLS.split(",")
+    assert turn.username is not None and turn.username.endswith(":media-w1")
+    assert int(turn.username.partition(":")[0]) <= time.time() + 300
+    assert turn.credential == turn_password(SECRET, turn.username)
+    assert len(call_settings.call_ice_servers()) == 2
+    assert issued("media") == before + 2  # one per call, not one per worker start
+    assert call_settings_from(turn_settings(), "w1").call_ice_servers() == []

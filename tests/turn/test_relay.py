@@ -5,6 +5,7 @@ service (`POST /webrtc`) and hears its echo; coturn refuses expired and tampered
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -30,10 +31,17 @@ from tests.media.peers import (
 from tests.turn.conftest import turn_env
 
 
-@pytest.fixture(scope="module")
-def relay_api(turn_server: TurnServer) -> Iterator[MediaApi]:
-    """One `voxhub serve` that answers calls itself (embedded), with coturn's secret."""
-    server = MediaApi(workers=1, REDIS_URL="memory://", **MEDIA_ENV, **turn_env(turn_server))
+@pytest.fixture(scope="module", params=["false", "true"], ids=["host", "media-use-turn"])
+def relay_api(turn_server: TurnServer, request: pytest.FixtureRequest) -> Iterator[MediaApi]:
+    """One `voxhub serve` that answers calls itself (embedded), with coturn's secret; its media
+    side offers host candidates only, or also a relay of its own (MEDIA_USE_TURN)."""
+    server = MediaApi(
+        workers=1,
+        REDIS_URL="memory://",
+        MEDIA_USE_TURN=request.param,
+        **MEDIA_ENV,
+        **turn_env(turn_server),
+    )
     server.start()
     yield server
     server.stop()
@@ -67,7 +75,8 @@ async def test_a_relay_only_caller_hears_the_echo_through_coturn(
                 "/webrtc", content=offer, headers={"content-type": "application/sdp", **headers}
             )
             assert response.status_code == 201, response.text
-            await client.accept(response.text)
+            answer = response.text
+            await client.accept(answer)
             await client.wait_sent()
             await wait_for(lambda: len(client.echoed) >= 100, 5.0, "echoed frames")
         finally:
@@ -77,6 +86,13 @@ async def test_a_relay_only_caller_hears_the_echo_through_coturn(
     log = turn_server.log_text()
     assert f"username=<{turn['username']}>" in log  # coturn saw this very credential...
     assert "ALLOCATE processed, success" in log  # ...and allocated a relay for it
+    media_relays = [line for line in answer.splitlines() if " typ relay " in line]
+    if relay_api.env["MEDIA_USE_TURN"] == "true":
+        # the media side allocated with a credential named after its worker, issued per call
+        assert media_relays, answer
+        assert re.search(r"username=<\d+:media-[^>]+>", log)
+    else:
+        assert not media_relays, answer
 
 
 class _Ignore(asyncio.DatagramProtocol):
