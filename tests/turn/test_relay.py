@@ -10,7 +10,7 @@ import shutil
 import time
 from collections.abc import Iterator
 
-import aioice
+import aioice.stun
 import httpx
 import pytest
 from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnection
@@ -29,6 +29,7 @@ from tests.media.peers import (
     wait_for,
 )
 from tests.turn.conftest import turn_env
+from tests.turn.helpers import allocate
 
 
 @pytest.fixture(scope="module", params=["false", "true"], ids=["host", "media-use-turn"])
@@ -93,18 +94,6 @@ async def test_a_relay_only_caller_hears_the_echo_through_coturn(
         assert re.search(r"username=<\d+:media-[^>]+>", log)
     else:
         assert not media_relays, answer
-
-
-class _Ignore(asyncio.DatagramProtocol):
-    pass
-
-
-async def allocate(turn: TurnServer, username: str, password: str) -> None:
-    """One TURN allocation over UDP, as aioice makes it for a peer connection."""
-    transport, _ = await aioice.turn.create_turn_endpoint(
-        _Ignore, ("127.0.0.1", turn.port), username, password, lifetime=60
-    )
-    transport.close()
 
 
 async def test_coturn_accepts_a_fresh_credential(turn_server: TurnServer) -> None:
