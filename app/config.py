@@ -160,6 +160,14 @@ class Settings:
     turn_url: str = env("TURN_URL", "")
     turn_username: str = env("TURN_USERNAME", "")
     turn_password: str = env("TURN_PASSWORD", "")
+    # coturn's REST-API scheme (`use-auth-secret`): with a secret, every identity gets its own
+    # credential, valid TURN_TTL at most, instead of the static pair above that anyone can reuse.
+    turn_secret: str = env("TURN_SECRET", "")
+    turn_urls: tuple[str, ...] = env("TURN_URLS", "", parse_list)
+    turn_ttl: float = env("TURN_TTL", "1h", _positive(parse_duration))
+    turn_for_anonymous: bool = env("TURN_FOR_ANONYMOUS", "false", parse_bool)
+    turn_credentials_per_minute: int = env("TURN_CREDENTIALS_PER_MINUTE", "20", _positive(int))
+    media_use_turn: bool = env("MEDIA_USE_TURN", "false", parse_bool)
     media_host_addresses: tuple[str, ...] = env("MEDIA_HOST_ADDRESSES", "", parse_list)
     media_udp_ports: tuple[int, int] | None = env("MEDIA_UDP_PORTS", "", parse_port_range)
     media_max_calls: int = env("MEDIA_MAX_CALLS", "20", _positive(int))
@@ -220,6 +228,25 @@ class Settings:
             raise ConfigError("invalid DATABASE_URL: use sqlite:///… or postgresql://…")
         if not (self.embedded or self.redis_url.startswith(("redis://", "rediss://", "unix://"))):
             raise ConfigError("invalid REDIS_URL: use memory:// or redis://host:port/db")
+        self._validate_turn()
+
+    def _validate_turn(self) -> None:
+        """A secret without a server, or a server that is not a TURN URL, would hand clients
+        credentials for nothing: refused at start rather than discovered in a failed call."""
+        for url in self.turn_urls:
+            if not url.startswith(("turn:", "turns:")):
+                raise ConfigError(f"invalid TURN_URLS: {url!r} is not a turn: or turns: URL")
+        if self.turn_secret and not self.turn_urls:
+            raise ConfigError("invalid TURN_SECRET: set TURN_URLS to the servers it is for")
+        if self.turn_secret and self.turn_url:
+            raise ConfigError(
+                "invalid TURN_URL: the static pair and TURN_SECRET exclude each other; "
+                "list the servers in TURN_URLS"
+            )
+        if self.turn_urls and not self.turn_secret:
+            raise ConfigError("invalid TURN_URLS: set TURN_SECRET (coturn's static-auth-secret)")
+        if self.media_use_turn and not self.turn_secret:
+            raise ConfigError("invalid MEDIA_USE_TURN: set TURN_SECRET and TURN_URLS")
 
 
 def load_dotenv_file(path: str | os.PathLike[str] = ".env") -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 # Account ids are BIGINTs: a bigger id from a client names nobody and is refused as a bad
@@ -22,6 +22,9 @@ class Role(StrEnum):
 class Identity:
     sub: str
     role: Role
+    # When the token that proved this identity expires (epoch seconds); None when unknown.
+    # Credentials handed out on the strength of the token (TURN) must not outlive it.
+    expires_at: float | None = field(default=None, compare=False)
 
     @property
     def privileged(self) -> bool:

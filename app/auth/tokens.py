@@ -63,4 +63,5 @@ def _verify(secret: str, token: str) -> tuple[Identity, float]:
         raise TokenError("malformed", "invalid token") from None
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise TokenError("malformed", "invalid token")
-    return Identity(sub=claims["sub"], role=role), float(claims["exp"])
+    expires_at = float(claims["exp"])
+    return Identity(sub=claims["sub"], role=role, expires_at=expires_at), expires_at

@@ -16,7 +16,7 @@ def register(app: Sanic, services: Services) -> None:
     # of find_match scripts for the shared pool, or a closed socket stays matchable.
     departures = create_redis(services.settings)
     store = MatchStore(services.redis, departures, requeue=services.settings.match_on_connect)
-    chat = services.add(RandomChat(store, services.gateway, services.settings))
+    chat = services.add(RandomChat(store, services.gateway, services.settings, services.limiter))
     chat.install(services.router)
     app.blueprint(bp)
 

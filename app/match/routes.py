@@ -1,4 +1,5 @@
-"""Seed 004's REST routes: `GET /stats` and `GET /ice-servers`, both public like the seed's.
+"""Seed 004's REST routes: `GET /stats` and `GET /ice-servers` (also `GET /api/ice-servers`),
+all public like the seed's.
 
 `/stats` carries only counts (no user ids) and monitoring probes have no token; it reads a
 handful of Redis counters, so it is cheap to scrape. `/ice-servers` is what the React Native
@@ -13,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from app.http.bodies import document, respond
+from app.auth import Identity
+from app.http.bodies import ErrorBody, document, respond
 from app.http.ice_servers import IceServers, ice_servers
 from app.match.metrics import observe_sizes
 from app.match.schemas import Stats
@@ -52,11 +54,18 @@ async def stats(request: Request) -> HTTPResponse:
 
 
 @bp.get("/ice-servers")
+@bp.get("/api/ice-servers", name="api_ice_servers")
 @document(
-    "ICE servers for RTCPeerConnection (public; STUN_SERVERS, TURN_URL and its credentials)",
-    responses={200: IceServers},
+    "ICE servers for RTCPeerConnection (public; with TURN_SECRET, a time-limited TURN "
+    "credential for a caller with a token, STUN only for anonymous callers unless "
+    "TURN_FOR_ANONYMOUS)",
+    responses={200: IceServers, 429: ErrorBody},
     public=True,
     tag="match",
 )
 async def get_ice_servers(request: Request) -> HTTPResponse:
-    return respond(ice_servers(services_of(request.app).settings))
+    """`/ice-servers` for seed 004's native client, `/api/ice-servers` for the web pages."""
+    services = services_of(request.app)
+    identity: Identity | None = getattr(request.ctx, "identity", None)
+    address = request.remote_addr or request.ip
+    return respond(await ice_servers(services.settings, services.limiter, identity, address))

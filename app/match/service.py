@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from app.bus.ratelimit import RateLimiter
 from app.config import Settings
 from app.errors import bad_request
 from app.http.ice_servers import ice_servers
@@ -32,10 +33,13 @@ ROOM = "match.room"
 class RandomChat:
     """The random chat of one worker: its socket messages and its reactions to users leaving."""
 
-    def __init__(self, store: MatchStore, gateway: Gateway, settings: Settings) -> None:
+    def __init__(
+        self, store: MatchStore, gateway: Gateway, settings: Settings, limiter: RateLimiter
+    ) -> None:
         self.store = store
         self.gateway = gateway
         self.settings = settings
+        self.limiter = limiter
 
     def install(self, router: WsRouter) -> None:
         router.add("find_match", self.find_match)
@@ -91,9 +95,10 @@ class RandomChat:
         observe_sizes(left.waiting, left.rooms)
 
     async def get_ice_servers(self, conn: Connection, frame: Frame) -> None:
-        conn.send(
-            {"type": "ice_servers", "payload": ice_servers(self.settings).model_dump(mode="json")}
-        )
+        """The socket's identity is proven by its token, so it gets a TURN credential of its
+        own (bound to that token's expiry) whenever TURN_SECRET is set."""
+        servers = await ice_servers(self.settings, self.limiter, conn.identity)
+        conn.send({"type": "ice_servers", "payload": servers.model_dump(mode="json")})
 
     def _relaying(self, relay: Relay) -> Handler:
         async def handle(conn: Connection, frame: Frame) -> None:

@@ -47,9 +47,8 @@ def identify(settings: Settings, request: Request) -> tuple[Identity, str] | Non
     if header_identity is not None:  # already verified by the auth middleware
         return header_identity, request.headers["authorization"].partition(" ")[2].strip()
     sub = str(uuid.uuid4())
-    return Identity(sub=sub, role=Role.ANON), issue_token(
-        settings.jwt_secret, sub, Role.ANON, settings.jwt_ttl
-    )
+    token = issue_token(settings.jwt_secret, sub, Role.ANON, settings.jwt_ttl)
+    return decode_token(settings.jwt_secret, token), token
 
 
 def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.config import Settings
+from app.auth import Identity, Role
 from app.http.ice_servers import ice_servers
 from tests.fixtures.voxhub_server import VoxhubServer
 from tests.match.conftest import STUN_URLS, TURN
 from tests.match.helpers import pair
+from tests.turn.helpers import memory_limiter, settings
 from tests.ws.client import WsClient, close_all, on_two_workers
 
 CONFIGURED = {
@@ -71,6 +72,9 @@ async def test_get_ice_servers_in_a_room_goes_to_the_sender_only(cluster: Voxhub
     ],
     ids=["none", "stun", "turn-bare", "turn-user-only", "both", "credentials-without-url"],
 )
-def test_the_list_from_settings(env: dict[str, str], expected: list[dict]) -> None:
-    settings = Settings.from_env(env, dotenv=False)
-    assert ice_servers(settings).model_dump(mode="json") == {"iceServers": expected}
+async def test_the_list_from_settings(env: dict[str, str], expected: list[dict]) -> None:
+    """Without TURN_SECRET, the static list of seed 004, the same for every caller."""
+    config = settings(**env)
+    for identity in (None, Identity(sub="42", role=Role.USER)):
+        served = await ice_servers(config, memory_limiter(config), identity)
+        assert served.model_dump(mode="json") == {"iceServers": expected}

@@ -29,7 +29,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from app.compat.aioice_host_pinning import IcePolicy, apply_ice_policy
 from app.compat.aiortc_rtp_tap import OpusTap, ReceivedPacket, install_opus_tap
 from app.media.engine.echo import DEFAULT_ECHO_QUEUE, EchoTrack
-from app.media.engine.ice import rtc_configuration
+from app.media.engine.ice import MediaTurn, rtc_configuration
 from app.media.engine.ogg_writer import OggOpusWriter
 from app.media.engine.recorder import DEFAULT_RECORD_QUEUE, Recorder
 from app.media.protocol import RECORDING_FILENAME
@@ -64,6 +64,7 @@ class CallSettings:
 
     recordings_dir: Path
     ice_servers: list[RTCIceServer] = field(default_factory=list)
+    turn: MediaTurn | None = None
     ice_policy: IcePolicy = field(default_factory=IcePolicy)
     inactivity_timeout: float = 15.0
     echo_queue_size: int = DEFAULT_ECHO_QUEUE
@@ -72,6 +73,12 @@ class CallSettings:
     channels: int = 2
     close_timeout: float = 5.0
     watchdog_interval: float = 0.5
+
+    def call_ice_servers(self) -> list[RTCIceServer]:
+        """The servers for one new call: a TURN credential is issued now, valid for this call."""
+        if self.turn is None:
+            return self.ice_servers
+        return [*self.ice_servers, self.turn.server()]
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,7 @@ class Call:
         self.state = "negotiating"
         try:
             validate_offer(offer_sdp)
-            pc = RTCPeerConnection(rtc_configuration(self.settings.ice_servers))
+            pc = RTCPeerConnection(rtc_configuration(self.settings.call_ice_servers()))
             self.pc = pc
             # Our transceiver exists before the offer is applied, so it takes the
             # offer's first audio section with our codec preference (Opus only;

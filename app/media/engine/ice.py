@@ -4,15 +4,19 @@
 blocked, every answer then stalls for seconds waiting for STUN. So the configuration is always
 built here from explicit URLs (possibly none). Host candidates are pinned to
 ``MEDIA_HOST_ADDRESSES`` and ``MEDIA_UDP_PORTS`` by `app.compat.aioice_host_pinning`, the one
-module touching aioice/aiortc ICE internals.
+module touching aioice/aiortc ICE internals. With ``MEDIA_USE_TURN`` a worker also allocates a
+relay on the deployment's coturn, with a credential of its own (`MediaTurn`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiortc import RTCConfiguration, RTCIceServer
+
+from app.http.turn import credentials_issued, turn_credential
 
 
 def parse_port_range(text: str | None) -> tuple[int, int] | None:
@@ -56,6 +60,28 @@ def ice_servers(
             RTCIceServer(urls=turn_url, username=turn_username, credential=turn_password)
         )
     return servers
+
+
+@dataclass(frozen=True, slots=True)
+class MediaTurn:
+    """A media worker's own TURN access (MEDIA_USE_TURN): for a worker whose host addresses the
+    callers cannot reach (behind NAT, in a cluster network), its relay candidate is.
+
+    The credential is issued per call, in the same REST-API scheme as the clients' and named
+    after the worker, so that coturn's logs and quotas tell workers apart and a credential
+    issued at start-up cannot expire under a worker that runs for days."""
+
+    secret: str
+    urls: tuple[str, ...]
+    ttl: float
+    name: str
+
+    def server(self) -> RTCIceServer:
+        credential = turn_credential(self.secret, self.name, self.ttl)
+        credentials_issued.labels("media").inc()
+        return RTCIceServer(
+            urls=list(self.urls), username=credential.username, credential=credential.password
+        )
 
 
 def rtc_configuration(servers: Sequence[RTCIceServer]) -> RTCConfiguration:

@@ -32,7 +32,7 @@ from app.compat.aioice_host_pinning import IcePolicy
 from app.config import ConfigError, Settings
 from app.media import metrics
 from app.media.engine.call import Call, CallSettings, EndReason, OfferError
-from app.media.engine.ice import ice_servers, parse_host_addresses
+from app.media.engine.ice import MediaTurn, ice_servers, parse_host_addresses
 from app.media.protocol import (
     OFFER_QUEUE,
     REPLY_TTL_SECONDS,
@@ -60,7 +60,7 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def call_settings_from(settings: Settings) -> CallSettings:
+def call_settings_from(settings: Settings, worker_id: str = "media") -> CallSettings:
     """The per-call configuration a worker derives from the service settings."""
     try:
         host_addresses = parse_host_addresses(settings.media_host_addresses)
@@ -74,6 +74,11 @@ def call_settings_from(settings: Settings) -> CallSettings:
             settings.turn_username or None,
             settings.turn_password or None,
         ),
+        turn=MediaTurn(
+            settings.turn_secret, settings.turn_urls, settings.turn_ttl, f"media-{worker_id}"
+        )
+        if settings.media_use_turn
+        else None,
         ice_policy=IcePolicy(
             host_addresses=host_addresses,
             udp_ports=settings.media_udp_ports,
@@ -99,7 +104,7 @@ class MediaWorker:
         self.worker_id = worker_id or default_worker_id()
         self.capacity = settings.media_max_calls
         self.heartbeat_ttl = settings.media_heartbeat_ttl
-        self.call_settings = call_settings_from(settings)
+        self.call_settings = call_settings_from(settings, self.worker_id)
         self.calls: dict[str, Call] = {}
         self._slot_freed = asyncio.Event()
         self._stopping = False
