@@ -14,6 +14,7 @@ from app.auth import Identity, Role, TokenError, decode_token, issue_token
 from app.config import Settings
 from app.http.bodies import document
 from app.http.errors import error_response
+from app.http.ice_servers import session_ice_servers
 from app.ws.admission import RETRY_AFTER_SECONDS, Admission
 from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection, spawn
 from app.ws.gateway import Gateway
@@ -24,7 +25,9 @@ log = logging.getLogger("voxhub.ws")
 
 DESCRIPTION = (
     "Connect with `?token=<jwt>` or without one (an anonymous user is created). "
-    'The first frame is always `{"type": "session", "payload": {"user_id", "token", "worker"}}`. '
+    'The first frame is always `{"type": "session", "payload": {"user_id", "token", "role", '
+    '"worker", "ice_servers"}}`; `ice_servers` is the `RTCConfiguration.iceServers` list (a TURN '
+    "credential of the user's own when TURN_SECRET is set and the issuance limit allows). "
     "Client frames are JSON objects with a `type`; bad input is answered with "
     '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
     "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT (neither a "
@@ -94,6 +97,10 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
                 "token": token,
                 "role": identity.role.value,
                 "worker": gateway.worker_id,
+                "ice_servers": [
+                    server.model_dump(mode="json")
+                    for server in await session_ice_servers(settings, gateway.limiter, identity)
+                ],
             },
             "timestamp": now_iso(),
         }
