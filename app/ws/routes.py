@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.auth import Identity, Role, TokenError, decode_token, issue_token
 from app.config import Settings
-from app.http.bodies import document
+from app.http.bodies import ErrorBody, document
 from app.http.errors import error_response
 from app.http.ice_servers import session_ice_servers
 from app.ws.admission import RETRY_AFTER_SECONDS, Admission
@@ -74,7 +74,11 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
     @document(
         "Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
         description=DESCRIPTION,
-        responses={101: "Switching Protocols (WebSocket)"},
+        responses={
+            101: "Switching Protocols (WebSocket)",
+            426: ErrorBody,  # a plain GET, without the upgrade
+            503: ErrorBody,  # past the worker's CONNECT_RATE, with Retry-After
+        },
         public=True,
         tag="ws",
     )
