@@ -7,7 +7,9 @@ import httpx
 import pytest
 
 from tests.accounts.client import Api, token_for
+from tests.fault.test_openapi_fuzz import tracebacks
 from tests.fixtures.voxhub_server import VoxhubServer
+from tests.ws.client import WsClient
 
 
 @pytest.mark.parametrize(
@@ -72,3 +74,21 @@ def test_member_ids_beyond_a_bigint_are_a_400(fuzz_cluster: VoxhubServer) -> Non
     )
     assert response.status_code == 400, response.text
     assert "member_ids" in response.json()["error"]
+
+
+async def test_a_socket_frame_with_nul_text_is_an_error_frame(fuzz_cluster: VoxhubServer) -> None:
+    """Over /ws as over REST: a chat message with a NUL is refused before it reaches a write."""
+    user_id, headers = Api(fuzz_cluster).create_user()
+    async with httpx.AsyncClient(base_url=fuzz_cluster.url) as http:
+        chat = (await http.post("/api/chats", json={"member_ids": []}, headers=headers)).json()
+    client = await WsClient.connect(fuzz_cluster.ws_url, token=headers["Authorization"][7:])
+    try:
+        payload = f'{{"chat_id": {chat["id"]}, "text": "a\\u0000b", "client_msg_id": "nul-1"}}'
+        await client.send(f'{{"type": "chat.send", "payload": {payload}}}')
+        error = await client.expect_error("bad_frame")
+        assert error["payload"]["message"] == "text must not contain NUL characters (\\u0000)"
+        await client.send({"type": "ping"})
+        await client.expect("pong")
+    finally:
+        await client.close()
+    assert not tracebacks(fuzz_cluster)
