@@ -187,8 +187,9 @@ export class Socket {
     return this;
   }
 
+  /** Handlers get the frame's `payload`, or the frame itself for the seeds' flat frames. */
   emit(type, frame) {
-    for (const handler of this.handlers.get(type) ?? []) handler(frame.payload ?? {}, frame);
+    for (const handler of this.handlers.get(type) ?? []) handler(frame.payload ?? frame, frame);
   }
 
   get open() {
@@ -244,9 +245,10 @@ export class Socket {
     this.timer = setTimeout(() => this.connect(), delay * 1000);
   }
 
-  send(type, payload = {}) {
+  /** `{type, payload}`, or with `flat` the fields beside `type` as the roulette clients send. */
+  send(type, fields = {}, { flat = false } = {}) {
     if (this.ws?.readyState !== WebSocket.OPEN) throw new Error("not connected to the server yet");
-    this.ws.send(JSON.stringify({ type, payload }));
+    this.ws.send(JSON.stringify(flat ? { ...fields, type } : { type, payload: fields }));
   }
 
   close() {
