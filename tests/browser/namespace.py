@@ -61,6 +61,11 @@ def replay(item: pytest.Item) -> None:
     """In the parent: report `item` as the child ran it."""
     config = item.config
     if _replies not in config.stash:
+        # pytest-timeout armed its per-test timer for this item; the child runs every browser
+        # test under its own per-test timeouts, bounded as a whole by CHILD_TIMEOUT.
+        cancel = getattr(config.pluginmanager.hook, "pytest_timeout_cancel_timer", None)
+        if cancel is not None:
+            cancel(item=item)
         config.stash[_replies] = _run_child(config)
     reports = config.stash[_replies].get(item.nodeid) or [_missing(item, config)]
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)

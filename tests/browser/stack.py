@@ -39,6 +39,8 @@ def web_stack(redis_server: RedisServer, postgres_server: PostgresServer) -> Ite
         "STUN_SERVERS": "",
         "OPENAI_API_KEY": "test",
         "OPENAI_TIMEOUT": "30s",
+        # Above MIN_TOKEN_THRESHOLD, so the console can start a voice session.
+        "DEFAULT_TOKEN_BALANCE": "5000",
     }
     servers: list[VoxhubServer] = []
     workers: list[MediaWorkerProcess | AiWorkerProcess] = []
