@@ -27,6 +27,10 @@ def test_landing_shows_health_and_stats_live(stack: WebStack, browser: Browser, 
     expect(page.locator("#health-database")).to_have_text("ok")
     expect(page.locator("#stats-workers")).not_to_have_text("…")
     assert number(page, "#stats-workers") >= 1
+    pages = page.locator(".card h2 a").evaluate_all("links => links.map(a => a.href)")
+    assert len(pages) == 6
+    for href in pages:
+        assert httpx.get(href).status_code == 200, href
     screenshot(page, tmp_path)
     context.close()
 

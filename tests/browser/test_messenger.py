@@ -52,3 +52,29 @@ def test_live_message_and_advice_only_to_its_owner(
     screenshot(b, tmp_path, "b")
     ctx_a.close()
     ctx_b.close()
+
+
+def test_a_dropped_socket_reconnects_visibly_and_backfills(
+    stack: WebStack, browser: Browser, tmp_path: Path
+):
+    (ctx_a, a), (ctx_b, b) = (
+        open_page(browser, server, "/web/messenger.html") for server in (stack.a, stack.b)
+    )
+    user_a, user_b = sign_up(a), sign_up(b)
+    a.fill("#new-members", str(user_b))
+    a.click("#new-chat button")
+    b.click("#refresh")
+    b.click("#chats li >> nth=0")
+    expect(b.locator("#socket")).to_have_attribute("data-state", "open")
+
+    stack.b.stop()  # B's worker goes away: its socket closes (1001)
+    expect(b.locator("#socket")).to_have_attribute("data-state", "reconnecting")
+    a.fill("#text", "sent while you were away")
+    a.click("#send-button")
+    expect(a.locator("#messages p")).to_have_count(1)
+    stack.b.start()
+    expect(b.locator("#socket")).to_have_attribute("data-state", "open", timeout=30_000)
+    expect(b.locator("#messages p")).to_have_text([f"#{user_a}: sent while you were away"])
+    screenshot(b, tmp_path, "b")
+    ctx_a.close()
+    ctx_b.close()
