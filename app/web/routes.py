@@ -2,8 +2,8 @@
 
 Only the files shipped in `static/` are served, looked up by name in a table built once at
 import, so no request path ever reaches the filesystem. The pages change with the server's
-release, so browsers revalidate them (`no-cache`) instead of running a stale module against
-a newer server.
+release, so browsers revalidate them (Sanic's `file` sends `no-cache` with `Last-Modified`)
+instead of running a stale module against a newer server.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file
 
-from app.errors import not_found
+from app.errors import not_found, too_many
 from app.http.bodies import ErrorBody, document
+from app.services import services_of
 
 STATIC = Path(__file__).with_name("static")
 
@@ -29,9 +30,18 @@ FILES: dict[str, Path] = {
     path.name: path for path in STATIC.iterdir() if path.suffix in CONTENT_TYPES
 }
 
-HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 bp = Blueprint("web")
+
+
+@bp.on_request
+async def rate_limit(request: Request) -> None:
+    """Public files, limited per client address like every public route (a page is about
+    four files), on a key of their own so that page loads never spend an API budget."""
+    address = request.remote_addr or request.ip
+    if not await services_of(request.app).limiter.allow(f"web:ip:{address}"):
+        raise too_many("too many requests", retry_after=60)
 
 
 async def _send(name: str) -> HTTPResponse:
@@ -44,7 +54,7 @@ async def _send(name: str) -> HTTPResponse:
 @bp.get("/")
 @document(
     "The landing page: live /health and /stats, links to every page",
-    responses={200: {"text/html": str}},
+    responses={200: {"text/html": str}, 429: ErrorBody},
     public=True,
     tag="web",
 )
@@ -55,7 +65,11 @@ async def landing(request: Request) -> HTTPResponse:
 @bp.get("/web/<name:str>")
 @document(
     "A page of the web client, or one of its modules or styles",
-    responses={200: {"text/html": str, "text/javascript": str, "text/css": str}, 404: ErrorBody},
+    responses={
+        200: {"text/html": str, "text/javascript": str, "text/css": str},
+        404: ErrorBody,
+        429: ErrorBody,
+    },
     public=True,
     tag="web",
 )

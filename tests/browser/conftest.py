@@ -25,6 +25,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SPEECH = "Hello from the browser test. One, two, three, four, five. Voxhub hears this voice."
 
 
+@pytest.hookimpl(trylast=True)  # after -k, -m and --deselect have had their say
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not namespace.inside:
         namespace.remember_selection(config, items)
