@@ -27,9 +27,13 @@ def test_live_message_and_advice_only_to_its_owner(
     for page in (a, b):
         expect(page.locator("#socket")).to_have_attribute("data-state", "open")
 
+    a.fill("#new-members", "999999")  # nobody: the server's refusal is shown as it said it
+    a.click("#new-chat button")
+    expect(a.locator("#error")).to_have_text("unknown member_ids: 999999")
     a.fill("#new-members", str(user_b))
     a.click("#new-chat button")
     expect(a.locator("#chat-title")).to_contain_text(f"#{user_b}")
+    expect(a.locator("#error")).to_be_hidden()
     b.click("#refresh")
     b.click("#chats li >> nth=0")
     b.select_option("#ai-mode", "advice")
