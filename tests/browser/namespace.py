@@ -75,45 +75,46 @@ def replay(item: pytest.Item) -> None:
 
 
 def _run_child(config: pytest.Config) -> dict[str, list[pytest.TestReport]]:
-    reports_path = tempfile.mktemp(prefix="voxhub-browser-", suffix=".jsonl")
-    log_path = reports_path.replace(".jsonl", ".log")
-    command = [
-        "unshare",
-        "--net",
-        "--",
-        "sh",
-        "-c",
-        'ip link set lo up && exec "$0" "$@"',
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        *config.stash.get(_selected, []),
-    ]
-    env = {**os.environ, FLAG: "1", REPORTS: reports_path}
-    with open(log_path, "wb") as log:
-        try:
-            subprocess.run(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=CHILD_TIMEOUT,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.write(f"\n{exc}\n".encode())
-    config.stash[_child_log] = Path(log_path).read_text(errors="replace")
+    with tempfile.TemporaryDirectory(prefix="voxhub-browser-") as folder:
+        reports_path = Path(folder, "reports.jsonl")
+        log_path = Path(folder, "child.log")
+        env = {**os.environ, FLAG: "1", REPORTS: str(reports_path)}
+        with open(log_path, "wb") as log:
+            try:
+                subprocess.run(
+                    [*_IN_LOOPBACK_NAMESPACE, *_child_pytest(config)],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=CHILD_TIMEOUT,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                log.write(f"\n{exc}\n".encode())
+        config.stash[_child_log] = log_path.read_text(errors="replace")
+        lines = reports_path.read_text().splitlines() if reports_path.exists() else []
     replies: dict[str, list[pytest.TestReport]] = {}
-    if os.path.exists(reports_path):
-        for line in Path(reports_path).read_text().splitlines():
-            data: dict[str, Any] = json.loads(line)
-            report = config.hook.pytest_report_from_serializable(config=config, data=data)
-            replies.setdefault(report.nodeid, []).append(report)
-        os.unlink(reports_path)
+    for line in lines:
+        data: dict[str, Any] = json.loads(line)
+        report = config.hook.pytest_report_from_serializable(config=config, data=data)
+        replies.setdefault(report.nodeid, []).append(report)
     return replies
+
+
+# A new network namespace whose only interface is loopback, brought up before the command.
+_IN_LOOPBACK_NAMESPACE = [
+    "unshare",
+    "--net",
+    "--",
+    "sh",
+    "-c",
+    'ip link set lo up && exec "$0" "$@"',
+]
+
+
+def _child_pytest(config: pytest.Config) -> list[str]:
+    selected = config.stash.get(_selected, [])
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *selected]
 
 
 def _missing(item: pytest.Item, config: pytest.Config) -> pytest.TestReport:

@@ -114,12 +114,21 @@ async function showRecording(id) {
   $("#recording").hidden = false;
 }
 
+/** A failed step ends the call attempt: microphone released, peer connection closed. */
 function guarded(action) {
   return () =>
     action().catch((err) => {
       showError(err);
+      if (call) {
+        clearInterval(call.timer);
+        call.meter?.stop();
+        call.pc.close();
+        for (const track of call.stream.getTracks()) track.stop();
+        call = null;
+      }
       setState("closed", "stopped");
       $("#call").disabled = false;
+      $("#hangup").disabled = true;
     });
 }
 
