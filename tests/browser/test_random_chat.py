@@ -21,10 +21,18 @@ def connected_as(page: Page) -> tuple[str, str]:
     return found[1], found[2]
 
 
+# Inside the loopback namespace every candidate, so the chosen path, is loopback, and with no
+# ICE servers configured the call can only be peer to peer.
+LOOPBACK_PATH = re.compile(
+    r"^(127\.0\.0\.1|\[?::1\]?):\d+ ↔ (127\.0\.0\.1|\[?::1\]?):\d+, direct \(peer to peer\)$"
+)
+
+
 def hears_partner(page: Page) -> None:
     expect(page.locator("#call-state")).to_have_text("connected", timeout=20_000)
     page.wait_for_function("Number(document.querySelector('#energy').textContent) > 0")
     assert number(page, "#packets-received") > 0
+    expect(page.locator("#path")).to_have_text(LOOPBACK_PATH)
 
 
 def test_two_workers_match_talk_and_next_rematches(

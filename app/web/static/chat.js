@@ -29,6 +29,7 @@ function endCall() {
 async function startCall(role) {
   endCall();
   for (const id of ["packets-sent", "packets-received", "energy"]) $(`#${id}`).textContent = "0";
+  $("#path").textContent = "–";
   const stream = await microphone();
   const pc = new RTCPeerConnection({ iceServers: servers });
   call = { pc, stream, meter: null, pending: [] };
@@ -56,8 +57,11 @@ async function show(mine) {
   $("#packets-sent").textContent = stats.packetsSent;
   $("#packets-received").textContent = stats.packetsReceived;
   $("#energy").textContent = stats.energy.toFixed(6);
+  if (stats.path) {
+    $("#path").textContent = `${stats.path.text}, ${stats.path.relayed ? "through a TURN relay" : "direct (peer to peer)"}`;
+  }
   const level = mine.meter?.level();
-  if (level) $("#meter").style.width = `${Math.min(100, level.rms * 400)}%`;
+  if (level) $("#meter").style.width = `${Math.min(100, level.rms * 250)}%`;
 }
 
 async function remoteDescription(description) {

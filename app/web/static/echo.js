@@ -72,9 +72,10 @@ async function update() {
   $("#packets-sent").textContent = stats.packetsSent;
   $("#packets-received").textContent = stats.packetsReceived;
   $("#energy").textContent = stats.energy.toFixed(6);
+  if (stats.path) $("#path").textContent = `${stats.path.text}${stats.path.relayed ? " (TURN relay)" : ""}`;
   if (call.started) $("#duration").textContent = `${((performance.now() - call.started) / 1000).toFixed(2)} s`;
   const level = call.meter?.level();
-  if (level) $("#meter").style.width = `${Math.min(100, level.rms * 400)}%`;
+  if (level) $("#meter").style.width = `${Math.min(100, level.rms * 250)}%`;
 }
 
 async function hangUp() {

@@ -298,10 +298,25 @@ export function gatheringComplete(pc, timeoutMs = 5000) {
   });
 }
 
-/** Audio counters of a call: packets each way and the received audio's energy. */
+/** The network path ICE chose: "addr:port ↔ addr:port", and whether a TURN relay carries it. */
+function selectedPath(report) {
+  let pair = null;
+  report.forEach((stat) => {
+    if (stat.type === "transport" && stat.selectedCandidatePairId) pair = report.get(stat.selectedCandidatePairId);
+  });
+  const local = pair && report.get(pair.localCandidateId);
+  const remote = pair && report.get(pair.remoteCandidateId);
+  if (!local || !remote) return null;
+  const relayed = local.candidateType === "relay" || remote.candidateType === "relay";
+  const where = (c) => `${c.address ?? c.ip}:${c.port}`;
+  return { text: `${where(local)} ↔ ${where(remote)}`, relayed };
+}
+
+/** Audio counters of a call: packets each way, the received audio's energy, the path. */
 export async function audioStats(pc) {
   const totals = { packetsSent: 0, packetsReceived: 0, bytesReceived: 0, energy: 0 };
   const report = await pc.getStats();
+  totals.path = selectedPath(report);
   report.forEach((stat) => {
     if (stat.kind !== "audio") return;
     if (stat.type === "outbound-rtp") totals.packetsSent += stat.packetsSent ?? 0;
