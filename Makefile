@@ -1,11 +1,12 @@
 # `make run`, `make test` and `make lint` work on a fresh machine: they create .venv and install what they
-# need (Python packages; redis-server, PostgreSQL and nginx from Debian's packages for tests).
+# need (Python packages; redis-server, PostgreSQL, nginx, coturn, and Chromium and espeak-ng for
+# the browser tests, from Debian's packages).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-APT_PACKAGES := redis-server postgresql nginx-light wrk coturn
+APT_PACKAGES := redis-server postgresql nginx-light wrk coturn chromium espeak-ng
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: run test lint migrate bench install system-deps clean
@@ -34,6 +35,8 @@ system-deps:
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v turnserver >/dev/null || [ -x /usr/bin/turnserver ] || missing="$$missing coturn"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && \

@@ -36,6 +36,7 @@ DOMAINS: tuple[str, ...] = (
     "app.accounts",
     "app.messenger",
     "app.media",
+    "app.web",
 )
 
 

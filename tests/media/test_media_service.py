@@ -36,7 +36,8 @@ from tests.media.peers import (
 
 
 def token(sub: str, role: str = "user") -> str:
-    return issue_token(TEST_JWT_SECRET, sub, role, 600)
+    # SERVICE is made at import (collection): its lifetime covers a whole `make test` run.
+    return issue_token(TEST_JWT_SECRET, sub, role, 3600)
 
 
 def bearer(sub: str, role: str = "user") -> dict[str, str]:
