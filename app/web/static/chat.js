@@ -4,6 +4,9 @@
 import { $, audioStats, microphone, playAndMeasure, showError, Socket, stateLine } from "./voxhub.js";
 
 let servers = [];
+// `?relay` tries the call through the TURN relay alone (iceTransportPolicy "relay"): the way to
+// check that a deployment's TURN works before a user behind a strict NAT needs it.
+const transportPolicy = new URLSearchParams(location.search).has("relay") ? "relay" : "all";
 let call = null; // { pc, stream, meter, pending: [candidates before the remote description] }
 
 const status = (text) => {
@@ -31,7 +34,7 @@ async function startCall(role) {
   for (const id of ["packets-sent", "packets-received", "energy"]) $(`#${id}`).textContent = "0";
   $("#path").textContent = "–";
   const stream = await microphone();
-  const pc = new RTCPeerConnection({ iceServers: servers });
+  const pc = new RTCPeerConnection({ iceServers: servers, iceTransportPolicy: transportPolicy });
   call = { pc, stream, meter: null, pending: [] };
   const mine = call;
   for (const track of stream.getTracks()) pc.addTrack(track, stream);
@@ -78,11 +81,14 @@ const guard = (action) => (payload) => {
 
 const socket = new Socket({ onState: stateLine($("#socket")) });
 socket
-  .on("session", () => {
+  .on("session", (payload) => {
     // A new socket is a new presence: whatever room the old one had is gone.
     endCall();
     buttons(false);
-    socket.send("get_ice_servers");
+    // The session frame carries the ICE servers (a TURN credential of the socket's own);
+    // a server that does not send them is asked.
+    if (payload.ice_servers) servers = payload.ice_servers;
+    else socket.send("get_ice_servers");
   })
   .on("ice_servers", (payload) => {
     servers = payload.iceServers ?? [];
