@@ -1,0 +1,99 @@
+"""A caller as a browser is one: an aiortc peer that posts its offer to Voxhub, connects to the
+answering peer (the fake OpenAI's) and hears it; plus ledger arithmetic for the assertions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.fixtures.fake_realtime import TONE_HZ
+from tests.media.peers import ClientPeer, SineTrack, mono_samples, tone_ratio
+
+CALLS = "/api/realtime/calls"
+
+
+class Caller:
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.url = url
+        self.headers = headers
+        self.peer = ClientPeer(SineTrack(440.0, seconds=30))
+        self.call_id: int | None = None
+
+    async def call(self) -> httpx.Response:
+        """Post the offer as `application/sdp`; on 201, accept the answer."""
+        offer = await self.peer.offer()
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(
+                self.url + CALLS,
+                content=offer,
+                headers={**self.headers, "Content-Type": "application/sdp"},
+            )
+        if response.status_code == 201:
+            self.call_id = int(response.headers["X-Call-Id"])
+            await self.peer.accept(response.text)
+        return response
+
+    async def hears_tone(self, seconds: float = 1.0) -> float:
+        """How clearly the assistant's tone arrives: its power over other frequencies'."""
+        deadline = time.monotonic() + 20
+        while len(self.peer.echoed) < seconds * 50:
+            assert time.monotonic() < deadline, "no audio from the assistant's peer"
+            await asyncio.sleep(0.05)
+        return tone_ratio(mono_samples(self.peer.echoed[-int(seconds * 50) :]), TONE_HZ)
+
+    async def state(self) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{self.url}{CALLS}/{self.call_id}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def hang_up(self) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.delete(
+                f"{self.url}{CALLS}/{self.call_id}", headers=self.headers
+            )
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def close(self) -> None:
+        await self.peer.close()
+
+
+async def until(check: Callable[[], Any], limit: float, what: str) -> Any:
+    """Poll an async `check` until it returns something truthy."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+def call_rows(ledger: list[dict[str, Any]], call_id: int) -> list[dict[str, Any]]:
+    """The ledger rows of one call, oldest first."""
+    rows = [
+        row
+        for row in ledger
+        if row["reason"].startswith("realtime_")
+        and (row["details"] or {}).get("call_id") == call_id
+    ]
+    return sorted(rows, key=lambda row: row["id"])
+
+
+def assert_settled(ledger: list[dict[str, Any]], call_id: int, charged: int) -> None:
+    """Holds minus release is exactly what was charged, each response charged once, and the
+    balance after every row is never negative."""
+    rows = call_rows(ledger, call_id)
+    charges = [row for row in rows if row["reason"] == "realtime_charge"]
+    assert sum(row["details"]["tokens_used"] for row in charges) == charged
+    responses = [row["details"]["response_id"] for row in charges]
+    assert len(responses) == len(set(responses))
+    assert -sum(row["delta"] for row in rows) == charged - sum(
+        row["details"]["uncovered"] for row in charges
+    )
+    assert all(row["balance_after"] >= 0 for row in rows)
