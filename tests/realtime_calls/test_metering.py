@@ -77,6 +77,11 @@ async def test_call_is_charged_per_response_and_settled_at_hang_up(
     assert any(m["content"] == "user words 1" for m in spoken)
     assert any(m["content"] == "assistant words 1" for m in spoken)
 
+    assert embedded.metric("voxhub_realtime_hangups_total", '{reason="hangup"}') >= 1
+    assert embedded.metric("voxhub_realtime_tokens_charged_total", '{type="input_audio"}') > 0
+    assert embedded.metric("voxhub_realtime_sideband_attaches_total", '{kind="attach"}') >= 1
+    assert embedded.metric("voxhub_realtime_openai_seconds_count", '{operation="create"}') >= 1
+
 
 async def test_running_out_of_balance_hangs_up_with_reason_balance(
     embedded: Api, knobs: FakeRealtime
@@ -115,6 +120,7 @@ async def test_a_call_needs_a_full_hold(embedded: Api, knobs: FakeRealtime) -> N
     assert response.status_code == 402
     assert response.json() == {"success": False, "error": "Insufficient tokens", "balance": 999}
     assert knobs.creates == creates  # OpenAI was never asked
+    assert embedded.metric("voxhub_realtime_holds_refused_total") >= 1
     assert embedded.balance(user_id) == 999
     assert not [row for row in embedded.ledger(user_id) if row["reason"].startswith("realtime")]
 

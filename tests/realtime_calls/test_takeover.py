@@ -19,6 +19,7 @@ from tests.fixtures.processes import log_tail, spawn_logged, stop_group, wait_re
 from tests.fixtures.voxhub_server import VOXHUB, VoxhubServer
 from tests.realtime_calls.caller import Caller, assert_settled, until
 from tests.realtime_calls.conftest import metered_env
+from tests.ws.client import WsClient
 
 _names = itertools.count(1)
 
@@ -96,6 +97,9 @@ async def test_take_over_after_sigkill_and_hand_over_at_sigterm(
     knobs.pace, knobs.tokens_per_response = 0.2, 100
     first = {sidebands.start(), sidebands.start()}
     user_id, headers = cluster.create_user(balance=100_000)
+    socket = await WsClient.connect(
+        cluster.server.ws_url, headers["Authorization"].removeprefix("Bearer ")
+    )
     caller = Caller(cluster.url, headers)
     try:
         assert (await caller.call()).status_code == 201
@@ -150,3 +154,13 @@ async def test_take_over_after_sigkill_and_hand_over_at_sigterm(
     for sent in after_take_over:
         assert charged_ids.count(sent.response_id) == 1, sent
     assert cluster.balance(user_id) == 100_000 - final["charged"]
+
+    # The caller's socket (on one API worker) heard every charge, from whichever process made
+    # it, then the end.
+    frames = []
+    while not frames or frames[-1]["type"] != "realtime.ended":
+        frames.append(await socket.next(timeout=10))
+    await socket.close()
+    usage_frames = [frame for frame in frames if frame["type"] == "realtime.usage"]
+    assert len(usage_frames) == final["responses"]
+    assert frames[-1]["payload"]["reason"] == "hangup"

@@ -109,6 +109,18 @@ def serialize(row: Record) -> dict[str, Any]:
     }
 
 
+async def _lock_call(db: Database, *where: sa.ColumnElement[bool]) -> Record | None:
+    """The call row, locked for this transaction by a write that changes nothing: a row lock
+    on PostgreSQL, and on SQLite the database's write lock taken first (a transaction that
+    reads before it writes can fail to upgrade its lock when another one writes)."""
+    return await db.fetch_one(
+        realtime_calls.update()
+        .where(*where)
+        .values(held=realtime_calls.c.held)
+        .returning(*realtime_calls.c)
+    )
+
+
 async def _take_from_balance(db: Database, user_id: int, amount: int, minimum: int) -> int:
     """Up to `amount` tokens off the balance, but only if at least `minimum` are there;
     the tokens taken (0 when fewer than `minimum`)."""
@@ -197,9 +209,7 @@ async def charge(
 async def _charge(
     db: Database, call_id: int, response_id: str, usage: Usage, hold: int, low_water: int
 ) -> Charge | None:
-    call = await db.fetch_one(
-        sa.select(realtime_calls).where(realtime_calls.c.id == call_id).with_for_update()
-    )
+    call = await _lock_call(db, realtime_calls.c.id == call_id)
     if call is None:
         return None
     user_id, cost, held = call["user_id"], usage.total_tokens, call["held"]
@@ -251,10 +261,8 @@ async def _charge(
 async def close_call(db: Database, call_id: int, reason: str, state: str = "ended") -> Ended | None:
     """End the call once (None if it had ended already) and return what it still held."""
     async with db.transaction():
-        call = await db.fetch_one(
-            sa.select(realtime_calls)
-            .where(realtime_calls.c.id == call_id, realtime_calls.c.state.in_(LIVE_STATES))
-            .with_for_update()
+        call = await _lock_call(
+            db, realtime_calls.c.id == call_id, realtime_calls.c.state.in_(LIVE_STATES)
         )
         if call is None:
             return None
