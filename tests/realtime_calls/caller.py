@@ -23,8 +23,8 @@ class Caller:
         self.peer = ClientPeer(SineTrack(440.0, seconds=30))
         self.call_id: int | None = None
 
-    async def call(self) -> httpx.Response:
-        """Post the offer as `application/sdp`; on 201, accept the answer."""
+    async def call(self, *, accept: bool = True) -> httpx.Response:
+        """Post the offer as `application/sdp`; on 201, accept the answer (unless not to)."""
         offer = await self.peer.offer()
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(
@@ -34,7 +34,8 @@ class Caller:
             )
         if response.status_code == 201:
             self.call_id = int(response.headers["X-Call-Id"])
-            await self.peer.accept(response.text)
+            if accept:
+                await self.peer.accept(response.text)
         return response
 
     async def hears_tone(self, seconds: float = 1.0) -> float:

@@ -1,4 +1,4 @@
-"""One fake OpenAI Realtime server per module, and Voxhub servers pointed at it."""
+"""One fake OpenAI Realtime server for the folder, and Voxhub servers pointed at it."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def metered_env(fake: FakeRealtime, **overrides: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def fake() -> Iterator[FakeRealtime]:
     with FakeRealtime(API_KEY) as server:
         yield server
@@ -41,7 +41,7 @@ def knobs(fake: FakeRealtime) -> Iterator[FakeRealtime]:
     fake.fail_status, fake.fail_times, fake.create_delay = None, 0, 0.0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def embedded(fake: FakeRealtime) -> Iterator[Api]:
     """`voxhub serve` as `make run` starts it: the sideband engine runs inside."""
     server = VoxhubServer(REDIS_URL="memory://", **metered_env(fake))

@@ -17,14 +17,20 @@ from redis.asyncio import Redis
 CALLS_KEY = "voxhub:realtime:calls"
 LEASE_PREFIX = "voxhub:realtime:lease:"
 
-# Compare-and-set on the lease's owner: a worker never renews or drops a lease it lost.
+# Renew every lease a worker holds in one round trip. A lease that lapsed without anyone
+# taking it (a slow loop, a Redis hiccup) is taken back; one another worker holds is lost.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('ZADD', KEYS[2], 'XX', ARGV[3], ARGV[4])
-  return 1
+local lost = {}
+for i, key in ipairs(KEYS) do
+  local owner = redis.call('GET', key)
+  if owner == ARGV[1] or not owner then
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+    redis.call('ZADD', ARGV[4], 'XX', ARGV[3], ARGV[4 + i])
+  else
+    table.insert(lost, ARGV[4 + i])
+  end
 end
-return 0
+return lost
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -85,17 +91,20 @@ class CallLeases:
         return bool(taken)
 
     async def renew(self, call_ids: list[int]) -> list[int]:
-        """Renew every lease in `call_ids`; the ones this worker no longer holds."""
-        lost = []
-        now, ttl_ms = time.time(), int(self.ttl * 1000)
-        for call_id in call_ids:
-            kept = await self._renew(
-                keys=[lease_key(call_id), CALLS_KEY],
-                args=[self.worker_id, ttl_ms, now, str(call_id)],
-            )
-            if not kept:
-                lost.append(call_id)
-        return lost
+        """Renew every lease in `call_ids`; the ones another worker holds now."""
+        if not call_ids:
+            return []
+        lost = await self._renew(
+            keys=[lease_key(call_id) for call_id in call_ids],
+            args=[
+                self.worker_id,
+                int(self.ttl * 1000),
+                time.time(),
+                CALLS_KEY,
+                *(str(call_id) for call_id in call_ids),
+            ],
+        )
+        return _ids(lost)
 
     async def release(self, call_id: int, *, hand_over: bool) -> None:
         """Drop the lease; `hand_over` also marks the call free for the next worker at once."""

@@ -1,12 +1,14 @@
 """The sideband engine: hold live calls' server-side WebSockets, meter them, re-attach them.
 
-Each poll (a sixth of REALTIME_REATTACH_TIMEOUT) the engine renews the leases of the calls it
-holds, hangs up orphans (nobody renewed them for the whole timeout: reason `reattach_failed`)
-and claims calls nobody holds, up to REALTIME_MAX_CALLS. For each call it holds, one task reads
-the sideband's events in order: `response.done` is charged, transcripts go to the history. A
-sideband that closes is reopened once; if it cannot be, the call is over (OpenAI closes the
-sideband when a call ends) and is settled with reason `hangup`. Stopping (SIGTERM) drops the
-connections without hanging up and marks the calls free at once: another worker takes them.
+Three times in a lease's lifetime the engine renews the leases of the calls it holds, in one
+round trip and on a task of its own, so a busy poll never lets them lapse. Each poll (a sixth
+of REALTIME_REATTACH_TIMEOUT) it hangs up orphans (nobody renewed them for the whole timeout:
+reason `reattach_failed`) and claims calls nobody holds, up to REALTIME_MAX_CALLS. For each
+call it holds, one task reads the sideband's events in order: `response.done` is charged,
+transcripts go to the history. A sideband that closes is reopened once; if it cannot be, the
+call is over (OpenAI closes the sideband when a call ends) and is settled with reason
+`hangup`. Stopping (SIGTERM) drops the connections without hanging up and marks the calls
+free at once: another worker takes them.
 
 With `attach=False` the engine only sweeps orphans: API workers of a cluster run it, so a call
 is hung up even when every sideband worker is gone.
@@ -45,7 +47,7 @@ class SidebandEngine:
         self.leases = calls.leases
         self.attach = attach
         self.held: dict[int, asyncio.Task[None]] = {}
-        self._loop_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
     @property
@@ -53,15 +55,17 @@ class SidebandEngine:
         return self.leases.ttl / 2
 
     async def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._run(), name="voxhub-realtime-sideband")
+        self._tasks = [asyncio.create_task(self._run(), name="voxhub-realtime-sideband")]
+        if self.attach:
+            self._tasks.append(asyncio.create_task(self._renew(), name="voxhub-realtime-leases"))
 
     async def stop(self) -> None:
         """Hand every held call over: no hang-up, the leases freed for the next worker."""
         self._stopping.set()
-        if self._loop_task is not None:
-            self._loop_task.cancel()
+        for loop_task in self._tasks:
+            loop_task.cancel()
             with suppress(asyncio.CancelledError):
-                await self._loop_task
+                await loop_task
         tasks = dict(self.held)
         for task in tasks.values():
             task.cancel()
@@ -81,10 +85,17 @@ class SidebandEngine:
                 log.warning("realtime sideband poll failed: %s", exc)
             await asyncio.sleep(self.poll_interval)
 
+    async def _renew(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                for call_id in await self.leases.renew(list(self.held)):
+                    log.warning("realtime call %s: lease lost, another worker holds it", call_id)
+                    self._drop(call_id)
+            except Exception as exc:
+                log.warning("realtime lease renewal failed: %s", exc)
+            await asyncio.sleep(self.leases.ttl / 3)
+
     async def poll(self) -> None:
-        for call_id in await self.leases.renew(list(self.held)):
-            log.warning("realtime call %s: lease lost, another worker holds it", call_id)
-            self._drop(call_id)
         limit = self.settings.realtime_max_calls
         timeout = self.settings.realtime_reattach_timeout
         for call_id in await self.leases.orphans(timeout, limit):

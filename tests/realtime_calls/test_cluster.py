@@ -1,10 +1,12 @@
 """Sidebands held by real `voxhub realtime-worker` processes on Redis and PostgreSQL: a call
 survives its holder's SIGKILL (another takes it over before REALTIME_REATTACH_TIMEOUT would hang
 it up) and SIGTERM (handed over), with every response after a take-over charged exactly once;
-a call no worker can hold is hung up with reason `reattach_failed` and costs nothing."""
+a call no worker can hold is hung up with reason `reattach_failed` and costs nothing; and 50
+concurrent calls over two API workers and two sideband workers leave a ledger that sums exactly."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import signal
@@ -58,7 +60,8 @@ def cluster(request: pytest.FixtureRequest, fake: FakeRealtime) -> Iterator[Api]
         workers=2,
         REDIS_URL=request.getfixturevalue("redis_server").url,
         DATABASE_URL=request.getfixturevalue("postgres_server").create_database(),
-        **metered_env(fake),
+        # 50 offers at once queue at the fake's one answering loop.
+        **metered_env(fake, OPENAI_TIMEOUT="30s", REALTIME_REATTACH_TIMEOUT="6s"),
     )
     server.start()
     yield Api(server)
@@ -82,7 +85,7 @@ async def test_a_call_nobody_can_hold_is_hung_up(cluster: Api, knobs: FakeRealti
             state = await caller.state()
             return state if state["state"] == "ended" else None
 
-        final = await until(ended, 15, "the unheld call to be hung up")
+        final = await until(ended, 20, "the unheld call to be hung up")
     finally:
         await caller.close()
     assert final["end_reason"] == "reattach_failed"
@@ -164,3 +167,32 @@ async def test_take_over_after_sigkill_and_hand_over_at_sigterm(
     usage_frames = [frame for frame in frames if frame["type"] == "realtime.usage"]
     assert len(usage_frames) == final["responses"]
     assert frames[-1]["payload"]["reason"] == "hangup"
+
+
+async def test_fifty_concurrent_calls_sum_exactly(
+    cluster: Api, sidebands: SidebandWorkers, knobs: FakeRealtime
+) -> None:
+    knobs.pace, knobs.turns, knobs.tokens_per_response = 0.3, 4, 250
+    sidebands.start()
+    sidebands.start()
+    users = [cluster.create_user(balance=10_000) for _ in range(50)]
+    callers = [Caller(cluster.url, headers) for _, headers in users]
+    try:
+        # Offers only: 100 peers streaming audio would measure the test machine, not Voxhub.
+        answers = await asyncio.gather(*(caller.call(accept=False) for caller in callers))
+        assert [answer.status_code for answer in answers] == [201] * 50
+
+        async def all_charged() -> list[dict] | None:
+            states = await asyncio.gather(*(caller.state() for caller in callers))
+            return states if all(state["responses"] == 4 for state in states) else None
+
+        await until(all_charged, 30, "four charged responses on every call")
+        finals = await asyncio.gather(*(caller.hang_up() for caller in callers))
+    finally:
+        await asyncio.gather(*(caller.close() for caller in callers))
+    assert sum(final["charged"] for final in finals) == 50 * 4 * 250
+    for (user_id, _), caller, final in zip(users, callers, finals, strict=True):
+        assert final["state"] == "ended" and final["held"] == 0
+        assert final["charged"] == 4 * 250
+        assert cluster.balance(user_id) == 10_000 - 4 * 250
+        assert_settled(cluster.ledger(user_id), caller.call_id, final["charged"])
