@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 
+from tests.accounts.client import Api
 from tests.fixtures.fake_realtime import TONE_HZ
 from tests.media.peers import ClientPeer, SineTrack, mono_samples, tone_ratio
+from tests.ws.client import WsClient
 
 CALLS = "/api/realtime/calls"
 
@@ -98,3 +100,35 @@ def assert_settled(ledger: list[dict[str, Any]], call_id: int, charged: int) -> 
         row["details"]["uncovered"] for row in charges
     )
     assert all(row["balance_after"] >= 0 for row in rows)
+
+
+async def settled(api: Api, user_id: int, caller: Caller) -> tuple[dict[str, Any], list[Any]]:
+    """The ended call and its user's ledger once they agree: a response already on its way
+    when the call was hung up is still charged (it happened), just after the hang-up."""
+
+    async def agree() -> tuple[dict[str, Any], list[Any]] | None:
+        state = await caller.state()
+        ledger = await asyncio.to_thread(api.ledger, user_id)
+        charges = [
+            row for row in call_rows(ledger, state["call_id"]) if row["reason"] == "realtime_charge"
+        ]
+        total = sum(row["details"]["tokens_used"] for row in charges)
+        if state["state"] == "ended" and total == state["charged"]:
+            return state, ledger
+        return None
+
+    return await until(agree, 15, "the call's ledger to settle")
+
+
+async def heard(socket: WsClient, responses: int) -> list[dict[str, Any]]:
+    """The caller's `realtime.*` frames until the end and one `realtime.usage` per charged
+    response have arrived (a late charge's frame may follow the end)."""
+    frames: list[dict[str, Any]] = []
+
+    def complete() -> bool:
+        kinds = [frame["type"] for frame in frames]
+        return "realtime.ended" in kinds and kinds.count("realtime.usage") == responses
+
+    while not complete():
+        frames.append(await socket.next(timeout=15))
+    return frames

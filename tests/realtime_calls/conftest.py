@@ -37,7 +37,7 @@ def fake() -> Iterator[FakeRealtime]:
 def knobs(fake: FakeRealtime) -> Iterator[FakeRealtime]:
     """The fake with its default pace and price, restored after the test."""
     yield fake
-    fake.pace, fake.turns, fake.tokens_per_response = 0.2, None, 300
+    fake.pace, fake.turns, fake.tokens_per_response, fake.deltas = 0.2, None, 300, 0
     fake.fail_status, fake.fail_times, fake.create_delay = None, 0, 0.0
 
 

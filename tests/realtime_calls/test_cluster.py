@@ -19,7 +19,7 @@ from tests.accounts.client import Api
 from tests.fixtures.fake_realtime import FakeRealtime
 from tests.fixtures.processes import log_tail, spawn_logged, stop_group, wait_ready
 from tests.fixtures.voxhub_server import VOXHUB, VoxhubServer
-from tests.realtime_calls.caller import Caller, assert_settled, until
+from tests.realtime_calls.caller import Caller, assert_settled, heard, settled, until
 from tests.realtime_calls.conftest import metered_env
 from tests.ws.client import WsClient
 
@@ -147,7 +147,7 @@ async def test_take_over_after_sigkill_and_hand_over_at_sigterm(
     finally:
         await caller.close()
     assert final["end_reason"] == "hangup"
-    ledger = cluster.ledger(user_id)
+    final, ledger = await settled(cluster, user_id, caller)
     assert_settled(ledger, caller.call_id, final["charged"])
     charged_ids = [
         row["details"]["response_id"] for row in ledger if row["reason"] == "realtime_charge"
@@ -160,13 +160,10 @@ async def test_take_over_after_sigkill_and_hand_over_at_sigterm(
 
     # The caller's socket (on one API worker) heard every charge, from whichever process made
     # it, then the end.
-    frames = []
-    while not frames or frames[-1]["type"] != "realtime.ended":
-        frames.append(await socket.next(timeout=10))
+    frames = await heard(socket, final["responses"])
     await socket.close()
-    usage_frames = [frame for frame in frames if frame["type"] == "realtime.usage"]
-    assert len(usage_frames) == final["responses"]
-    assert frames[-1]["payload"]["reason"] == "hangup"
+    (end,) = [frame for frame in frames if frame["type"] == "realtime.ended"]
+    assert end["payload"]["reason"] == "hangup"
 
 
 async def test_fifty_concurrent_calls_sum_exactly(
