@@ -62,8 +62,26 @@ class Caller:
         assert response.status_code == 200, response.text
         return response.json()["data"]
 
+    async def until_ended(self, limit: float) -> dict[str, Any]:
+        """The call's state once it has ended (by itself: balance, orphan, OpenAI)."""
+
+        async def ended() -> dict[str, Any] | None:
+            state = await self.state()
+            return state if state["state"] == "ended" else None
+
+        return await until(ended, limit, "the call to end")
+
     async def close(self) -> None:
         await self.peer.close()
+
+
+async def refused_call(url: str, headers: dict[str, str]) -> httpx.Response:
+    """A call attempt expected to fail: the answer, with the caller's peer closed."""
+    caller = Caller(url, headers)
+    try:
+        return await caller.call()
+    finally:
+        await caller.close()
 
 
 async def until(check: Callable[[], Any], limit: float, what: str) -> Any:

@@ -12,7 +12,7 @@ import pytest
 from tests.accounts.client import Api
 from tests.fixtures.fake_realtime import FakeRealtime
 from tests.media.peers import ClientPeer, SineTrack
-from tests.realtime_calls.caller import CALLS, Caller
+from tests.realtime_calls.caller import CALLS, refused_call
 
 
 def _post(api: Api, headers: dict[str, str], **kwargs: Any) -> httpx.Response:
@@ -81,11 +81,7 @@ async def test_openai_failures_release_the_hold(
 ) -> None:
     user_id, headers = embedded.create_user(balance=5000)
     knobs.fail(status)
-    caller = Caller(embedded.url, headers)
-    try:
-        response = await caller.call()
-    finally:
-        await caller.close()
+    response = await refused_call(embedded.url, headers)
     assert response.status_code == answer, response.text
     assert response.json()["error"].startswith(error)
     _no_money_moved(embedded, user_id, 5000)
@@ -94,11 +90,7 @@ async def test_openai_failures_release_the_hold(
 async def test_openai_time_out_is_502(embedded: Api, knobs: FakeRealtime) -> None:
     user_id, headers = embedded.create_user(balance=5000)
     knobs.create_delay = 3.0  # OPENAI_TIMEOUT is 2s
-    caller = Caller(embedded.url, headers)
-    try:
-        response = await caller.call()
-    finally:
-        await caller.close()
+    response = await refused_call(embedded.url, headers)
     assert response.status_code == 502
     assert response.json() == {"success": False, "error": "OpenAI did not answer in time"}
     _no_money_moved(embedded, user_id, 5000)

@@ -81,11 +81,7 @@ async def test_a_call_nobody_can_hold_is_hung_up(cluster: Api, knobs: FakeRealti
     try:
         assert (await caller.call()).status_code == 201
 
-        async def ended() -> dict | None:
-            state = await caller.state()
-            return state if state["state"] == "ended" else None
-
-        final = await until(ended, 20, "the unheld call to be hung up")
+        final = await caller.until_ended(20)
     finally:
         await caller.close()
     assert final["end_reason"] == "reattach_failed"

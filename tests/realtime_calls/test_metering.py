@@ -8,7 +8,15 @@ import httpx
 
 from tests.accounts.client import Api, token_for
 from tests.fixtures.fake_realtime import FakeRealtime
-from tests.realtime_calls.caller import Caller, assert_settled, call_rows, heard, settled, until
+from tests.realtime_calls.caller import (
+    Caller,
+    assert_settled,
+    call_rows,
+    heard,
+    refused_call,
+    settled,
+    until,
+)
 from tests.ws.client import WsClient
 
 
@@ -86,11 +94,7 @@ async def test_running_out_of_balance_hangs_up_with_reason_balance(
     try:
         assert (await caller.call()).status_code == 201
 
-        async def ended() -> dict | None:
-            state = await caller.state()
-            return state if state["state"] == "ended" else None
-
-        final = await until(ended, 20, "the call to end")
+        final = await caller.until_ended(20)
     finally:
         await caller.close()
     assert final["end_reason"] == "balance"
@@ -108,11 +112,7 @@ async def test_running_out_of_balance_hangs_up_with_reason_balance(
 async def test_a_call_needs_a_full_hold(embedded: Api, knobs: FakeRealtime) -> None:
     user_id, headers = embedded.create_user(balance=999)
     creates = knobs.creates
-    caller = Caller(embedded.url, headers)
-    try:
-        response = await caller.call()
-    finally:
-        await caller.close()
+    response = await refused_call(embedded.url, headers)
     assert response.status_code == 402
     assert response.json() == {"success": False, "error": "Insufficient tokens", "balance": 999}
     assert knobs.creates == creates  # OpenAI was never asked
