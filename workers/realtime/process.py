@@ -14,6 +14,10 @@ import logging
 import os
 import signal
 
+from databases import Database
+from openai import AsyncOpenAI
+from redis.asyncio import Redis
+
 from app.accounts.calls import RealtimeCalls, SidebandEngine
 from app.accounts.calls.leases import CallLeases
 from app.accounts.calls.service import lease_ttl
@@ -25,6 +29,23 @@ from app.observability.metrics import mark_process_dead
 from app.ws.delivery import send_to_users
 
 log = logging.getLogger("voxhub.realtime")
+
+
+async def start_engine(
+    settings: Settings, db: Database, redis: Redis, client: AsyncOpenAI, worker_id: str
+) -> SidebandEngine:
+    """The sideband engine on this process's pool and Redis: `voxhub realtime-worker` runs
+    only this; `voxhub ai-worker` runs it beside the AI jobs, so a deployment with AI workers
+    meters calls without a new kind of process."""
+    hub = Hub(redis)
+
+    async def publish(user_id: int, frame: dict[str, object]) -> None:
+        await send_to_users(hub, [str(user_id)], frame)
+
+    leases = CallLeases(redis, worker_id, lease_ttl(settings))
+    engine = SidebandEngine(RealtimeCalls(settings, db, leases, client, publish))
+    await engine.start()
+    return engine
 
 
 async def serve(settings: Settings, worker_id: str) -> None:
@@ -39,14 +60,7 @@ async def serve(settings: Settings, worker_id: str) -> None:
         return
     db = await connect_database(settings)
     redis = create_redis(settings)
-    hub = Hub(redis)
-
-    async def publish(user_id: int, frame: dict[str, object]) -> None:
-        await send_to_users(hub, [str(user_id)], frame)
-
-    leases = CallLeases(redis, worker_id, lease_ttl(settings))
-    engine = SidebandEngine(RealtimeCalls(settings, db, leases, client, publish))
-    await engine.start()
+    engine = await start_engine(settings, db, redis, client, worker_id)
     log.info("realtime worker %s started", worker_id)
     try:
         await stopping.wait()
