@@ -80,8 +80,14 @@ class RealtimeCalls:
         except BaseException:
             await call_ledger.close_call(self.db, call_id, "error", state="failed")
             raise
-        await call_ledger.mark_live(self.db, call_id, openai_call_id)
-        await self.leases.announce(call_id)
+        try:
+            await call_ledger.mark_live(self.db, call_id, openai_call_id)
+            await self.leases.announce(call_id)
+        except BaseException:
+            # A call no sideband worker will ever hear of would run unmetered: hang it up.
+            await hang_up(client, openai_call_id)
+            await call_ledger.close_call(self.db, call_id, "error", state="failed")
+            raise
         return call_id, answer
 
     async def end(self, call_id: int, reason: str) -> bool:
