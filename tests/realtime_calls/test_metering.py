@@ -59,7 +59,8 @@ async def test_call_is_charged_per_response_and_settled_at_hang_up(
     assert embedded.balance(user_id) == 5000 - charged
     assert_settled(ledger, caller.call_id, charged)
     reasons = [row["reason"] for row in call_rows(ledger, caller.call_id)]
-    assert reasons[0] == "realtime_hold" and reasons[-1] == "realtime_release"
+    # A response on its way at the hang-up is charged after the release.
+    assert reasons[0] == "realtime_hold" and reasons.count("realtime_release") == 1
 
     frames = await heard(socket, ended["responses"] - 1)  # one usage frame was read above
     (end,) = [frame for frame in frames if frame["type"] == "realtime.ended"]
