@@ -96,6 +96,15 @@ def cmd_media_worker(args: argparse.Namespace) -> None:
     run(settings, args.worker_id)
 
 
+def cmd_realtime_worker(args: argparse.Namespace) -> None:
+    settings = _settings()
+    prepare_worker_process(settings, "realtime", args.metrics_port)
+    from app.services import new_worker_id
+    from workers.realtime.process import run
+
+    run(settings, args.worker_id or new_worker_id())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxhub", description="Voxhub realtime backend")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     media_worker.add_argument("--metrics-port", type=int, help="default METRICS_PORT; 0: off")
     media_worker.add_argument("--worker-id", help="name in Redis (default host-pid-random)")
     media_worker.set_defaults(handler=cmd_media_worker)
+
+    realtime_worker = commands.add_parser(
+        "realtime-worker", help="hold metered Realtime calls' sidebands and charge them"
+    )
+    realtime_worker.add_argument("--metrics-port", type=int, help="default METRICS_PORT; 0: off")
+    realtime_worker.add_argument(
+        "--worker-id", help="lease owner in Redis (default host-pid-random)"
+    )
+    realtime_worker.set_defaults(handler=cmd_realtime_worker)
 
     token = commands.add_parser("token", help="print a signed JWT (operators, tests)")
     token.add_argument("--sub", required=True, help="user id, or a service's name")

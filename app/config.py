@@ -134,6 +134,16 @@ class Settings:
     openai_base_url: str = env("OPENAI_BASE_URL", "")
     openai_timeout: float = env("OPENAI_TIMEOUT", "20s", _positive(parse_duration))
     openai_realtime_ttl: float = env("OPENAI_REALTIME_TTL", "10m", _positive(parse_duration))
+    # Server-metered Realtime calls: what a call holds from the balance at a time, the level
+    # below which it takes another hold, how long a call may go without its sideband before it
+    # is hung up, how many calls one sideband worker holds, and how often a user may call.
+    realtime_hold_tokens: int = env("REALTIME_HOLD_TOKENS", "2000", _positive(int))
+    realtime_low_water_tokens: int = env("REALTIME_LOW_WATER_TOKENS", "500", _positive(int))
+    realtime_reattach_timeout: float = env(
+        "REALTIME_REATTACH_TIMEOUT", "10s", _positive(parse_duration)
+    )
+    realtime_max_calls: int = env("REALTIME_MAX_CALLS", "200", _positive(int))
+    realtime_calls_per_minute: int = env("REALTIME_CALLS_PER_MINUTE", "10", _positive(int))
 
     # --- realtime gateway (seed 004) ---
     heartbeat_interval: float = env("HEARTBEAT_INTERVAL", "30s", _positive(parse_duration))
@@ -229,6 +239,10 @@ class Settings:
         if not (self.embedded or self.redis_url.startswith(("redis://", "rediss://", "unix://"))):
             raise ConfigError("invalid REDIS_URL: use memory:// or redis://host:port/db")
         self._validate_turn()
+        if self.realtime_low_water_tokens > self.realtime_hold_tokens:
+            raise ConfigError(
+                "invalid REALTIME_LOW_WATER_TOKENS: it must not exceed REALTIME_HOLD_TOKENS"
+            )
 
     def _validate_turn(self) -> None:
         """A secret without a server, or a server that is not a TURN URL, would hand clients

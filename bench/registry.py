@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "match": "bench.match",
     "media": "bench.media",
     "ws-storm": "bench.ws_storm",
+    "realtime-calls": "bench.realtime_calls",
 }
 
 

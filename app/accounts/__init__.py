@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sanic import Sanic
 
+from app.accounts import calls
 from app.accounts.routes import BLUEPRINTS
 from app.accounts.service import Accounts
 from app.accounts.telegram_identity import resolve_telegram_identity
@@ -28,3 +29,4 @@ def register(app: Sanic, services: Services) -> None:
 
     app.register_listener(start, "before_server_start")
     app.register_listener(stop, "after_server_stop")
+    calls.register(app, services, accounts)

@@ -43,6 +43,7 @@ async def append(
     reason: str,
     details: Any = None,
     idempotency_key: str | None = None,
+    response_id: str | None = None,
 ) -> None:
     await db.execute(
         token_ledger.insert().values(
@@ -52,13 +53,19 @@ async def append(
             reason=reason,
             details=dump_json(details),
             idempotency_key=idempotency_key,
+            response_id=response_id,
             created_at=utcnow(),
         )
     )
 
 
 async def spend(
-    db: Database, user_id: int, amount: int, details: Any, idempotency_key: str | None
+    db: Database,
+    user_id: int,
+    amount: int,
+    details: Any,
+    idempotency_key: str | None,
+    reason: str = "spend",
 ) -> int:
     """The new balance; 402 with the current balance when it does not cover `amount`."""
     balance = await db.fetch_val(
@@ -72,7 +79,7 @@ async def spend(
         if current is None:
             raise not_found("user not found")
         raise insufficient_tokens(current)
-    await append(db, user_id, -amount, balance, "spend", details, idempotency_key)
+    await append(db, user_id, -amount, balance, reason, details, idempotency_key)
     return balance
 
 

@@ -11,15 +11,19 @@ then the last messages of the conversation, so a new session picks up where the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import openai
+from databases import Database
 from openai import AsyncOpenAI
 
+from app.accounts.conversation import last_messages
+from app.accounts.prompts import usable_prompt
 from app.accounts.voices import FEMININE_VOICES
 from app.config import Settings
-from app.errors import DomainError
+from app.errors import DomainError, not_found
 
 DEFAULT_INSTRUCTIONS = (
     "You are a friendly voice assistant. Speak naturally, listen carefully and keep answers short."
@@ -30,6 +34,8 @@ FEMININE_NOTE = (
 )
 HISTORY_HEADER = "Предыдущий разговор с пользователем (продолжи его естественно):"
 SPEAKERS = {"user": "Пользователь", "assistant": "Ассистент"}
+# The messages a new session is told about: the mini-app's own history window.
+CONTEXT_MESSAGES = 6
 
 
 def build_instructions(
@@ -53,6 +59,23 @@ def build_instructions(
     return "\n\n".join(parts)
 
 
+async def session_instructions(
+    db: Database, user_id: int, prompt_id: int | None, voice: str, *, named: bool = False
+) -> str:
+    """A new session's instructions from the prompt `prompt_id` (the user's selection, or one
+    they `named`: then a prompt they may not use is a 404) and the last messages."""
+    prompt = await usable_prompt(db, user_id, prompt_id)
+    if named and prompt is None:
+        raise not_found("prompt not found")
+    messages = await last_messages(db, user_id, CONTEXT_MESSAGES)
+    return build_instructions(
+        prompt["content"] if prompt else None,
+        voice,
+        prompt["voice_gender"] if prompt else None,
+        messages,
+    )
+
+
 def create_client(settings: Settings) -> AsyncOpenAI | None:
     """One client (one connection pool) per worker; None when no key is configured."""
     if not settings.openai_api_key:
@@ -74,11 +97,30 @@ def _upstream_message(exc: openai.APIStatusError) -> str:
     return exc.response.reason_phrase or "error"
 
 
+@contextmanager
+def upstream_errors(bad_request_status: int = 502) -> Iterator[None]:
+    """Every SDK failure as a DomainError naming the reason: 502 (or `bad_request_status` for
+    OpenAI's 400, which is the client's input, such as an SDP offer it refused)."""
+    try:
+        yield
+    except openai.APITimeoutError:
+        raise DomainError(502, "OpenAI did not answer in time") from None
+    except openai.APIStatusError as exc:
+        status = bad_request_status if exc.status_code == 400 else 502
+        raise DomainError(
+            status,
+            f"OpenAI refused the request ({exc.status_code}): {_upstream_message(exc)}",
+            upstream_status=exc.status_code,
+        ) from None
+    except openai.OpenAIError as exc:
+        raise DomainError(502, f"OpenAI is unreachable: {type(exc).__name__}") from None
+
+
 async def mint_client_secret(
     client: AsyncOpenAI, settings: Settings, model: str, voice: str, instructions: str
 ) -> dict[str, Any]:
     """OpenAI's `{"value", "expires_at", "session"}` plus the beta-era `client_secret` object."""
-    try:
+    with upstream_errors():
         secret = await client.realtime.client_secrets.create(
             expires_after={"anchor": "created_at", "seconds": int(settings.openai_realtime_ttl)},
             session={
@@ -88,16 +130,6 @@ async def mint_client_secret(
                 "audio": {"output": {"voice": voice}},
             },
         )
-    except openai.APITimeoutError:
-        raise DomainError(502, "OpenAI did not answer in time") from None
-    except openai.APIStatusError as exc:
-        raise DomainError(
-            502,
-            f"OpenAI refused the request ({exc.status_code}): {_upstream_message(exc)}",
-            upstream_status=exc.status_code,
-        ) from None
-    except openai.OpenAIError as exc:
-        raise DomainError(502, f"OpenAI is unreachable: {type(exc).__name__}") from None
     body = secret.to_dict(mode="json")
     body["client_secret"] = {"value": secret.value, "expires_at": secret.expires_at}
     return body

@@ -13,13 +13,16 @@ import os
 import signal
 from functools import partial
 
+from app.accounts.realtime import create_client
 from app.bus import Hub, create_redis
 from app.config import Settings
 from app.db import connect_database
 from app.messenger.ai.worker import AiWorker
 from app.messenger.service import Messenger
 from app.observability.metrics import mark_process_dead
+from app.services import new_worker_id
 from app.ws.delivery import send_to_users
+from workers.realtime.process import start_engine
 
 log = logging.getLogger("voxhub.ai")
 
@@ -39,10 +42,16 @@ async def serve(settings: Settings, consumer: str, concurrency: int) -> None:
     messenger = Messenger(db, redis, settings, partial(send_to_users, Hub(redis)))
     engine = AiWorker.for_messenger(messenger, consumer=consumer, concurrency=concurrency)
     await engine.start()
+    # Metered Realtime calls' sidebands, held here too (see workers/realtime).
+    realtime_client = create_client(settings)
+    assert realtime_client is not None  # the key was checked above
+    sidebands = await start_engine(settings, db, redis, realtime_client, new_worker_id())
     try:
         await stopping.wait()
     finally:
         log.info("AI worker %s stopping", consumer)
+        await sidebands.stop()
+        await realtime_client.close()
         await engine.stop()
         await redis.aclose()
         await db.disconnect()

@@ -10,10 +10,8 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from app.accounts.conversation import last_messages
 from app.accounts.metrics import realtime_tokens_minted
-from app.accounts.prompts import usable_prompt
-from app.accounts.realtime import build_instructions, mint_client_secret
+from app.accounts.realtime import mint_client_secret, session_instructions
 from app.accounts.routes.common import accounts, existing_user, query_user_id
 from app.accounts.schemas import RealtimeSecret
 from app.accounts.voices import voice_of
@@ -23,9 +21,6 @@ from app.http.bodies import document
 from app.http.envelopes import SUCCESS_DATA, Failure, Success, respond_data
 
 bp = Blueprint("accounts_realtime")
-
-# The messages a new session is told about: the mini-app's own history window.
-CONTEXT_MESSAGES = 6
 
 
 @bp.get("/api/token", ctx_envelope=SUCCESS_DATA)
@@ -55,14 +50,9 @@ async def realtime_token(request: Request) -> HTTPResponse:
             balance=user["balance"],
             required=config.min_token_threshold,
         )
-    prompt = await usable_prompt(service.db, user_id, user["selected_prompt_id"])
-    messages = await last_messages(service.db, user_id, CONTEXT_MESSAGES)
     voice = voice_of(user["selected_voice"])
-    instructions = build_instructions(
-        prompt["content"] if prompt else None,
-        voice,
-        prompt["voice_gender"] if prompt else None,
-        messages,
+    instructions = await session_instructions(
+        service.db, user_id, user["selected_prompt_id"], voice
     )
     secret = await mint_client_secret(client, config, user["selected_model"], voice, instructions)
     realtime_tokens_minted.inc()

@@ -28,6 +28,8 @@ token_ledger = sa.Table(
     sa.Column("details", sa.Text),
     sa.Column("idempotency_key", sa.String(255)),
     created_at(),
+    # The Realtime response a server-metered charge is for: unique, so charged at most once.
+    sa.Column("response_id", sa.String(128), unique=True),
 )
 
 plans = sa.Table(
@@ -135,5 +137,29 @@ voice_sessions = sa.Table(
     sa.Column("session_quality", sa.Float),
     sa.Column("context_summary", sa.Text),
     sa.Column("last_conversation_topic", sa.String(255)),
+    created_at(),
+)
+
+# Server-metered OpenAI Realtime calls: `held` is taken from the balance while the call lives
+# (ledger rows `realtime_hold`), charges consume it, the rest returns at the end.
+realtime_calls = sa.Table(
+    "realtime_calls",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    owner_column(),
+    sa.Column("openai_call_id", sa.String(128), unique=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("voice", sa.String(32), nullable=False),
+    # starting | live | ended | failed
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("end_reason", sa.String(32)),
+    sa.Column("held", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("charged", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("responses", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("usage", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("worker", sa.String(128)),
+    sa.Column("attaches", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
     created_at(),
 )
