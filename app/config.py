@@ -7,8 +7,10 @@ because a half-configured realtime service fails later in ways far harder to rea
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,6 +21,15 @@ DEFAULT_DATABASE_URL = "sqlite:///./var/voxhub.db"
 MEMORY_REDIS_URL = "memory://"
 
 T = TypeVar("T")
+
+# A production signing secret must be one nobody else can read or guess: at least this long
+# (`openssl rand -hex 32` gives 64), varied enough (Shannon bits per character), and without
+# the words that mark the placeholders published in this repository, its docs and its tests.
+MIN_PRODUCTION_SECRET_CHARS = 32
+MIN_SECRET_BITS_PER_CHAR = 3.0
+_PLACEHOLDER_WORDS = re.compile(
+    r"secret|change|example|default|password|production|development|voxhub", re.IGNORECASE
+)
 
 
 class ConfigError(ValueError):
@@ -213,8 +224,7 @@ class Settings:
     def validate(self) -> None:
         """Refuse combinations that would run but be unsafe or silently wrong."""
         if self.environment == "production":
-            if self.jwt_secret == DEFAULT_JWT_SECRET:
-                raise ConfigError("invalid JWT_SECRET: the default secret is refused in production")
+            self._validate_production_secrets()
             if "*" in self.allowed_origins:
                 raise ConfigError("invalid ALLOWED_ORIGINS: '*' is refused in production")
         if len(self.jwt_secret) < 16:
@@ -229,6 +239,14 @@ class Settings:
         if not (self.embedded or self.redis_url.startswith(("redis://", "rediss://", "unix://"))):
             raise ConfigError("invalid REDIS_URL: use memory:// or redis://host:port/db")
         self._validate_turn()
+
+    def _validate_production_secrets(self) -> None:
+        secrets = {"JWT_SECRET": self.jwt_secret, "TURN_SECRET": self.turn_secret}
+        for name, value in secrets.items():
+            if name == "JWT_SECRET" or value:
+                weakness = secret_weakness(value)
+                if weakness:
+                    raise ConfigError(f"invalid {name}: refused in production: {weakness}")
 
     def _validate_turn(self) -> None:
         """A secret without a server, or a server that is not a TURN URL, would hand clients
@@ -247,6 +265,23 @@ class Settings:
             raise ConfigError("invalid TURN_URLS: set TURN_SECRET (coturn's static-auth-secret)")
         if self.media_use_turn and not self.turn_secret:
             raise ConfigError("invalid MEDIA_USE_TURN: set TURN_SECRET and TURN_URLS")
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why `value` cannot sign production tokens, or None. A secret that appears in the
+    repository (compose's old default, .env.example, the tests') lets anyone mint an admin token;
+    tests/config keeps every such value refused here."""
+    if len(value) < MIN_PRODUCTION_SECRET_CHARS:
+        return (
+            f"use at least {MIN_PRODUCTION_SECRET_CHARS} random characters (openssl rand -hex 32)"
+        )
+    if _PLACEHOLDER_WORDS.search(value):
+        return "it reads as a published placeholder; generate one (openssl rand -hex 32)"
+    counts = Counter(value).values()
+    bits = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
+    if bits < MIN_SECRET_BITS_PER_CHAR:
+        return "too repetitive to be random; generate one (openssl rand -hex 32)"
+    return None
 
 
 def load_dotenv_file(path: str | os.PathLike[str] = ".env") -> None:
