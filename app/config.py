@@ -7,6 +7,7 @@ because a half-configured realtime service fails later in ways far harder to rea
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -59,6 +60,14 @@ def parse_bool(raw: str) -> bool:
 
 def parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """`10.0.0.0/8, 127.0.0.1` → networks (an address alone is a /32 or /128)."""
+    return tuple(ipaddress.ip_network(item, strict=False) for item in parse_list(raw))
 
 
 def parse_port_range(raw: str) -> tuple[int, int] | None:
@@ -120,6 +129,14 @@ class Settings:
     # Unset: ./var/prometheus/<PORT>. `voxhub serve` clears its samples at start, so two
     # instances started from one folder must not share one (the second would erase the first's
     # counters).
+    # Peers whose forwarded headers name the client (nginx, the ingress controller); from any
+    # other peer they are ignored. PROXIES_COUNT: proxies in front that append to
+    # X-Forwarded-For; REAL_IP_HEADER (e.g. x-real-ip) wins over it when a trusted peer sets it;
+    # FORWARDED_SECRET: the `secret=` of an RFC 7239 `Forwarded` header (Sanic's settings).
+    trusted_proxies: tuple[Network, ...] = env("TRUSTED_PROXIES", "", parse_networks)
+    proxies_count: int = env("PROXIES_COUNT", "1", _positive(int))
+    real_ip_header: str = env("REAL_IP_HEADER", "")
+    forwarded_secret: str = env("FORWARDED_SECRET", "")
     metrics_dir: str = env("PROMETHEUS_MULTIPROC_DIR", "")
     metrics_port: int = env("METRICS_PORT", "9100", int)
 

@@ -22,6 +22,7 @@ from app import ws
 from app.auth.guards import TelegramCheck, authenticator
 from app.config import Settings
 from app.http.errors import install_error_handler
+from app.http.proxies import install_proxy_trust
 from app.observability.logs import configure_logging
 from app.observability.middleware import install_observability
 from app.services import Services
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ctx.services = services
 
     install_error_handler(app)
+    install_proxy_trust(app, settings)
     install_observability(app, settings)
     telegram = (
         TelegramCheck(settings.telegram_bot_token, settings.telegram_auth_max_age)

@@ -395,6 +395,15 @@ def test_every_literal_value_parses_as_voxhub_would(source) -> None:
         fields[name].metadata["parse"](value)
 
 
+@pytest.mark.parametrize("source", [_compose_environment, _k8s_environment], ids=["compose", "k8s"])
+def test_the_api_trusts_its_proxy_for_client_addresses(source) -> None:
+    """Without TRUSTED_PROXIES every client behind nginx or the ingress is one address."""
+    found = source()
+    value = found["TRUSTED_PROXIES"].split(":-")[-1].rstrip("}")
+    networks = Settings.from_env({"TRUSTED_PROXIES": value}, dotenv=False).trusted_proxies
+    assert networks and int(found["PROXIES_COUNT"]) == 1
+
+
 def _commands_used() -> set[str]:
     commands: set[str] = set()
     for service in compose()["services"].values():
