@@ -171,6 +171,13 @@ class Settings:
     # New /ws sockets one worker admits per second; the rest get 503 with Retry-After.
     connect_rate: int = env("CONNECT_RATE", "2000", _positive(int))
     rate_limit_per_minute: int = env("RATE_LIMIT_PER_MINUTE", "60", _positive(int))
+    # Open /ws sockets from one client address on one worker (many users may share a NAT).
+    ws_sockets_per_address: int = env("WS_SOCKETS_PER_ADDRESS", "100", _positive(int))
+    # New anonymous users (tokenless sockets) per client address per minute, across workers:
+    # each is a fresh frame budget, so without this a reconnect resets the rate limit.
+    ws_anonymous_per_minute: int = env("WS_ANONYMOUS_PER_MINUTE", "120", _positive(int))
+    # Frames in a row past the rate limit before the socket is closed with 1008.
+    ws_over_limit_close: int = env("WS_OVER_LIMIT_CLOSE", "20", _positive(int))
     ws_max_message_bytes: int = env("WS_MAX_MESSAGE_BYTES", "65536", _positive(int))
     # Seed 004's original put every new socket in the random chat's pool at once.
     match_on_connect: bool = env("MATCH_ON_CONNECT", "false", parse_bool)

@@ -20,6 +20,12 @@ from sanic import Request, Sanic
 from app.config import Settings
 
 
+def client_address(request: Request) -> str:
+    """The client's address for per-address limits: the forwarded one from a trusted proxy,
+    else the peer's."""
+    return request.remote_addr or request.ip
+
+
 def install_proxy_trust(app: Sanic, settings: Settings) -> None:
     trusted = settings.trusted_proxies
     app.config.update(

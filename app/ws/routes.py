@@ -12,10 +12,18 @@ from websockets.exceptions import ConnectionClosed
 
 from app.auth import Identity, Role, TokenError, decode_token, issue_token
 from app.config import Settings
+from app.errors import DomainError
 from app.http.bodies import document
 from app.http.errors import error_response
-from app.ws.admission import RETRY_AFTER_SECONDS, Admission
-from app.ws.connection import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, Connection, spawn
+from app.http.proxies import client_address
+from app.ws.admission import RETRY_AFTER_SECONDS, AddressSockets, Admission
+from app.ws.connection import (
+    CLOSE_POLICY,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+    Connection,
+    spawn,
+)
 from app.ws.gateway import Gateway
 from app.ws.metrics import ws_refused
 from app.ws.protocol import now_iso
@@ -29,14 +37,17 @@ DESCRIPTION = (
     '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
     "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT (neither a "
     "frame nor a Pong to the protocol Ping sent every HEARTBEAT_INTERVAL), "
-    "1008 too slow to read, 1001 server shutting down. Past the worker's CONNECT_RATE the "
-    "upgrade is refused with 503 and `Retry-After`; reconnect with jittered back-off."
+    "1008 too slow to read, past WS_ANONYMOUS_PER_MINUTE new anonymous sockets from one address, "
+    "or WS_OVER_LIMIT_CLOSE frames in a row over the rate limit, 1001 server shutting down. "
+    "Past the worker's CONNECT_RATE the upgrade is refused with 503 and `Retry-After`, past "
+    "WS_SOCKETS_PER_ADDRESS open sockets from one address with 429; reconnect with jittered "
+    "back-off."
 )
 
 
 def identify(settings: Settings, request: Request) -> tuple[Identity, str] | None:
     """The caller from `?token=` (browsers cannot set headers on a WebSocket) or a Bearer
-    header; neither means a new anonymous user. None: a token was given and is invalid."""
+    header. None: a token was given and is invalid."""
     token = request.args.get("token")
     if token:
         try:
@@ -46,6 +57,14 @@ def identify(settings: Settings, request: Request) -> tuple[Identity, str] | Non
     header_identity: Identity | None = getattr(request.ctx, "identity", None)
     if header_identity is not None:  # already verified by the auth middleware
         return header_identity, request.headers["authorization"].partition(" ")[2].strip()
+    return None
+
+
+def presents_token(request: Request) -> bool:
+    return bool(request.args.get("token")) or "authorization" in request.headers
+
+
+def new_anonymous(settings: Settings) -> tuple[Identity, str]:
     sub = str(uuid.uuid4())
     token = issue_token(settings.jwt_secret, sub, Role.ANON, settings.jwt_ttl)
     return decode_token(settings.jwt_secret, token), token
@@ -54,10 +73,17 @@ def identify(settings: Settings, request: Request) -> tuple[Identity, str] | Non
 def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
     bp = Blueprint("ws")
     admission = Admission(settings.connect_rate)
+    sockets = AddressSockets(settings.ws_sockets_per_address)
 
     @bp.on_request
     async def admit(request: Request) -> HTTPResponse | None:
-        """Before the upgrade: past this worker's connect rate, come back in a second."""
+        """Before the upgrade: past this worker's connect rate, come back in a second; past
+        the address's open sockets, once one of them closed."""
+        if sockets.full(client_address(request)):
+            ws_refused.labels("address").inc()
+            return error_response(
+                429, "too many open sockets from your address", {"Retry-After": "60"}
+            )
         if admission.admit():
             return None
         ws_refused.labels("connect_rate").inc()
@@ -66,6 +92,14 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
             "too many new connections; retry shortly",
             {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+    async def anonymous_allowed(address: str) -> bool:
+        """A new anonymous user is a fresh frame budget: counted per address, across workers."""
+        try:
+            key = f"ws:anonymous:{address}"
+            return await gateway.limiter.allow_exact(key, settings.ws_anonymous_per_minute)
+        except DomainError:  # Redis down: the socket could not work anyway
+            return False
 
     @bp.websocket("/ws")
     @document(
@@ -76,10 +110,25 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
         tag="ws",
     )
     async def websocket(request: Request, ws: WebsocketImplProtocol) -> None:
-        who = identify(settings, request)
-        if who is None:
-            ws_refused.labels("unauthorized").inc()
-            await ws.close(CLOSE_UNAUTHORIZED, "invalid token")
+        address = client_address(request)
+        sockets.opened(address)
+        try:
+            await serve(request, ws, address)
+        finally:
+            sockets.closed(address)
+
+    async def serve(request: Request, ws: WebsocketImplProtocol, address: str) -> None:
+        if presents_token(request):
+            who = identify(settings, request)
+            if who is None:
+                ws_refused.labels("unauthorized").inc()
+                await ws.close(CLOSE_UNAUTHORIZED, "invalid token")
+                return
+        elif await anonymous_allowed(address):
+            who = new_anonymous(settings)
+        else:
+            ws_refused.labels("anonymous_rate").inc()
+            await ws.close(CLOSE_POLICY, "too many new sessions; reconnect with your token")
             return
         if gateway.full:
             ws_refused.labels("capacity").inc()
