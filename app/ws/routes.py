@@ -26,12 +26,22 @@ from app.ws.connection import (
 )
 from app.ws.gateway import Gateway
 from app.ws.metrics import ws_refused
-from app.ws.protocol import now_iso
+from app.ws.protocol import now_iso, parse_frame
 
 log = logging.getLogger("voxhub.ws")
 
+# Ways to present a token other than `?token=` (which lands in access logs): offer the
+# subprotocols `voxhub` and `bearer.<jwt>` (the server selects `voxhub`), or connect with
+# `?auth=frame` and send `{"type": "auth", "payload": {"token": "<jwt>"}}` first.
+SUBPROTOCOL = "voxhub"
+BEARER_SUBPROTOCOL_PREFIX = "bearer."
+AUTH_FRAME_TIMEOUT = 10.0
+
 DESCRIPTION = (
-    "Connect with `?token=<jwt>` or without one (an anonymous user is created). "
+    "Connect with a token or without one (an anonymous user is created). A token goes in the "
+    "subprotocols (offer `voxhub` and `bearer.<jwt>`), in a first frame "
+    '(`?auth=frame`, then `{"type": "auth", "payload": {"token": "<jwt>"}}` within 10 s), or '
+    "as `?token=<jwt>` (kept for existing clients; it shows up in access logs). "
     'The first frame is always `{"type": "session", "payload": {"user_id", "token", "worker"}}`. '
     "Client frames are JSON objects with a `type`; bad input is answered with "
     '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
@@ -45,15 +55,29 @@ DESCRIPTION = (
 )
 
 
+def subprotocol_token(request: Request) -> str:
+    """The `<jwt>` of an offered `bearer.<jwt>` subprotocol (browsers cannot set headers on a
+    WebSocket, but they can offer subprotocols), or ''."""
+    for offered in request.headers.get("sec-websocket-protocol", "").split(","):
+        offered = offered.strip()
+        if offered.startswith(BEARER_SUBPROTOCOL_PREFIX):
+            return offered[len(BEARER_SUBPROTOCOL_PREFIX) :]
+    return ""
+
+
+def verify(settings: Settings, token: str) -> tuple[Identity, str] | None:
+    try:
+        return decode_token(settings.jwt_secret, token), token
+    except TokenError:
+        return None
+
+
 def identify(settings: Settings, request: Request) -> tuple[Identity, str] | None:
-    """The caller from `?token=` (browsers cannot set headers on a WebSocket) or a Bearer
-    header. None: a token was given and is invalid."""
-    token = request.args.get("token")
+    """The caller from `?token=`, a `bearer.<jwt>` subprotocol or a Bearer header.
+    None: a token was given and is invalid."""
+    token = request.args.get("token") or subprotocol_token(request)
     if token:
-        try:
-            return decode_token(settings.jwt_secret, token), token
-        except TokenError:
-            return None
+        return verify(settings, token)
     header_identity: Identity | None = getattr(request.ctx, "identity", None)
     if header_identity is not None:  # already verified by the auth middleware
         return header_identity, request.headers["authorization"].partition(" ")[2].strip()
@@ -61,7 +85,22 @@ def identify(settings: Settings, request: Request) -> tuple[Identity, str] | Non
 
 
 def presents_token(request: Request) -> bool:
-    return bool(request.args.get("token")) or "authorization" in request.headers
+    return (
+        bool(request.args.get("token") or subprotocol_token(request))
+        or "authorization" in request.headers
+    )
+
+
+async def first_frame_token(ws: WebsocketImplProtocol) -> str:
+    """The token of an `auth` frame sent first (`?auth=frame`), or '' when none came in time."""
+    try:
+        raw = await ws.recv(timeout=AUTH_FRAME_TIMEOUT)  # None when it timed out
+        frame = parse_frame(raw) if raw is not None else {}
+    except (ConnectionClosed, DomainError):
+        return ""
+    payload = frame.get("payload")
+    token = payload.get("token") if isinstance(payload, dict) else frame.get("token")
+    return token if frame.get("type") == "auth" and isinstance(token, str) else ""
 
 
 def new_anonymous(settings: Settings) -> tuple[Identity, str]:
@@ -101,7 +140,7 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
         except DomainError:  # Redis down: the socket could not work anyway
             return False
 
-    @bp.websocket("/ws")
+    @bp.websocket("/ws", subprotocols=[SUBPROTOCOL])
     @document(
         "Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
         description=DESCRIPTION,
@@ -118,7 +157,13 @@ def websocket_blueprint(gateway: Gateway, settings: Settings) -> Blueprint:
             sockets.closed(address)
 
     async def serve(request: Request, ws: WebsocketImplProtocol, address: str) -> None:
-        if presents_token(request):
+        if request.args.get("auth") == "frame":
+            who = verify(settings, await first_frame_token(ws))
+            if who is None:
+                ws_refused.labels("unauthorized").inc()
+                await ws.close(CLOSE_UNAUTHORIZED, "invalid or missing auth frame")
+                return
+        elif presents_token(request):
             who = identify(settings, request)
             if who is None:
                 ws_refused.labels("unauthorized").inc()

@@ -154,7 +154,19 @@ def test_ingress_keeps_websockets_open_and_limits_bodies() -> None:
     assert _nginx_size(annotations[prefix + "proxy-body-size"]) == _configured_request_max()
     routed = {path["path"] for rule in _resource("Ingress", "voxhub")["spec"]["rules"]
               for path in rule["http"]["paths"]}  # fmt: skip
-    assert "/ws" in routed and "/metrics" not in routed and "/" not in routed
+    assert "/api" in routed and "/metrics" not in routed and "/" not in routed
+    ws = _resource("Ingress", "voxhub-ws")["metadata"]["annotations"]
+    assert {k: v for k, v in ws.items() if k != prefix + "enable-access-log"} == annotations
+
+
+def test_the_ingress_logs_no_ws_query_string() -> None:
+    """`/ws?token=<jwt>` must not reach the controller's access log (issue 18, item 9)."""
+    ws = _resource("Ingress", "voxhub-ws")
+    assert ws["metadata"]["annotations"]["nginx.ingress.kubernetes.io/enable-access-log"] == (
+        "false"
+    )
+    (rule,) = ws["spec"]["rules"]
+    assert [path["path"] for path in rule["http"]["paths"]] == ["/ws"]
 
 
 def test_redis_config_map_carries_redis_conf_verbatim() -> None:
