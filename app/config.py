@@ -149,7 +149,12 @@ class Settings:
 
     # --- identity (seed 000, 002, 004) ---
     jwt_secret: str = env("JWT_SECRET", DEFAULT_JWT_SECRET)
-    jwt_ttl: float = env("JWT_TTL", "168h", _positive(parse_duration))
+    # Access tokens from the sign-in routes (and `voxhub token`); a session renews them with
+    # its refresh token (one use each) until JWT_REFRESH_TTL. /ws's anonymous users get
+    # ANON_TOKEN_TTL: their token is only what keeps their id across reconnects.
+    jwt_ttl: float = env("JWT_TTL", "1h", _positive(parse_duration))
+    jwt_refresh_ttl: float = env("JWT_REFRESH_TTL", "720h", _positive(parse_duration))
+    anon_token_ttl: float = env("ANON_TOKEN_TTL", "24h", _positive(parse_duration))
     login_attempts_per_minute: int = env("LOGIN_ATTEMPTS_PER_MINUTE", "10", _positive(int))
     registrations_per_minute: int = env("REGISTRATIONS_PER_MINUTE", "10", _positive(int))
     telegram_bot_token: str = env("TELEGRAM_BOT_TOKEN", "")

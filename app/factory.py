@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None) -> Sanic:
         if settings.telegram_bot_token
         else None
     )
-    app.register_middleware(authenticator(settings.jwt_secret, telegram), "request", priority=90)
+    app.register_middleware(
+        authenticator(settings.jwt_secret, telegram, services.revocations), "request", priority=90
+    )
 
     async def open_connections(_: Sanic) -> None:
         await services.start()
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.register_listener(open_connections, "before_server_start", priority=100)
     app.register_listener(_freeze_startup_objects, "after_server_start", priority=-100)
     app.register_listener(close_connections, "after_server_stop", priority=-100)
-    ws.install(app, services.gateway, settings)
+    ws.install(app, services.gateway, settings, services.revocations)
     for name in DOMAINS:
         cast(Domain, importlib.import_module(name)).register(app, services)
     return app
