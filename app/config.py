@@ -144,6 +144,9 @@ class Settings:
     database_url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL)
     database_pool_size: int = env("DATABASE_POOL_SIZE", "10", _positive(int))
     redis_url: str = env("REDIS_URL", MEMORY_REDIS_URL)
+    # The password of Redis's default user (`requirepass`) when REDIS_URL carries none: the URL
+    # can then stay in a ConfigMap and the password in a Secret.
+    redis_password: str = env("REDIS_PASSWORD", "")
     redis_max_connections: int = env("REDIS_MAX_CONNECTIONS", "64", _positive(int))
     redis_pool_timeout: float = env("REDIS_POOL_TIMEOUT", "5s", _positive(parse_duration))
 
