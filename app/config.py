@@ -139,6 +139,10 @@ class Settings:
     forwarded_secret: str = env("FORWARDED_SECRET", "")
     metrics_dir: str = env("PROMETHEUS_MULTIPROC_DIR", "")
     metrics_port: int = env("METRICS_PORT", "9100", int)
+    # Where the media and AI workers' own /metrics listens. A media worker on the host network
+    # bound to 0.0.0.0 would publish it on every interface of the node: loopback by default,
+    # the pod's address in Kubernetes, the container's in compose (not published).
+    metrics_host: str = env("METRICS_HOST", "127.0.0.1")
 
     # --- storage ---
     database_url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL)
