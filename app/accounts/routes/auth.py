@@ -27,6 +27,7 @@ from app.auth.tokens import REFRESH, TokenError, decode_token, issue_token
 from app.db.tables.users import users
 from app.errors import DomainError, too_many
 from app.http.bodies import ErrorBody, document, json_body, respond_as
+from app.http.proxies import client_address
 from app.services import services_of
 
 bp = Blueprint("auth")
@@ -71,7 +72,7 @@ async def register(request: Request) -> HTTPResponse:
     # Each sign-up costs a hash and a row: throttled per client address, across workers.
     await _limit(
         request,
-        f"register:ip:{_address(request)}",
+        f"register:ip:{client_address(request)}",
         service.settings.registrations_per_minute,
         "sign-ups",
     )
@@ -94,10 +95,6 @@ async def _limit(request: Request, key: str, per_minute: int, what: str) -> None
         raise too_many(f"too many {what}", retry_after=60)
 
 
-def _address(request: Request) -> str:
-    return request.remote_addr or request.ip
-
-
 async def _limit_login_attempts(request: Request, username: str) -> None:
     """Password guessing is throttled per account and per client address, across workers.
 
@@ -105,7 +102,7 @@ async def _limit_login_attempts(request: Request, username: str) -> None:
     per_account = accounts(request).settings.login_attempts_per_minute
     what = "log-in attempts"
     await _limit(request, f"login:user:{username.lower()}", per_account, what)
-    await _limit(request, f"login:ip:{_address(request)}", per_account * 10, what)
+    await _limit(request, f"login:ip:{client_address(request)}", per_account * 10, what)
 
 
 @bp.post("/api/auth/login")
@@ -191,7 +188,7 @@ async def refresh(request: Request) -> HTTPResponse:
     token = json_body(request, Refresh).refresh_token
     service = accounts(request)
     per_minute = service.settings.login_attempts_per_minute * 10
-    await _limit(request, f"refresh:ip:{_address(request)}", per_minute, "refreshes")
+    await _limit(request, f"refresh:ip:{client_address(request)}", per_minute, "refreshes")
     identity = _refresh_identity(request, token)
     # Spent before anything else: a stolen copy used after its owner cannot renew anything.
     if not await services_of(request.app).revocations.spend(identity):
