@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from tests.fixtures.postgres_server import PostgresServer
+from tests.fixtures.processes import SCRATCH_DIRS
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VoxhubServer
 
@@ -59,3 +61,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/voxhub.db"
     return request.getfixturevalue("postgres_server").create_database()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A passing run leaves no server folders behind; a failing one keeps them for their logs."""
+    if exitstatus == 0:
+        for path in SCRATCH_DIRS:
+            shutil.rmtree(path, ignore_errors=True)

@@ -218,7 +218,8 @@ RealtimeModel = Literal["gpt-realtime", "gpt-realtime-mini"]
 SessionRef = Annotated[str | None, Field(max_length=128)]
 PlanName = Annotated[str, Field(min_length=1, max_length=64), NotBlank]
 # A price in the plan's currency; stored in cents.
-Price = Annotated[float, Field(ge=0, le=10**9, allow_inf_nan=False)]
+# At most 10 million, so that its cents fit the INTEGER column.
+Price = Annotated[float, Field(ge=0, le=10**7, allow_inf_nan=False)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Features = Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=50)]
 PlanLevel = Annotated[int, Field(ge=1, le=3)]

@@ -23,6 +23,7 @@ from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Parameter, Response
 from sanic_ext.extensions.openapi.types import Schema
 
+from app.db.storable import storable_text_problem
 from app.errors import bad_request
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,6 +56,9 @@ def parse(model: type[M], raw: Any, *, what: str = "the body") -> M:
     """`raw` (decoded JSON) as `model`, or a 400 that says what is wrong with it."""
     if not isinstance(raw, dict):
         raise bad_request(f"{what} must be a JSON object")
+    problem = storable_text_problem(raw)
+    if problem is not None:
+        raise bad_request(problem)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from pydantic import Field
 from app.auth import Identity, Role
 from app.bus.ratelimit import RateLimiter
 from app.config import Settings
-from app.errors import too_many
+from app.errors import DomainError, too_many
 from app.http.bodies import Body
 from app.http.turn import credentials_issued, turn_credential
 
@@ -97,3 +97,17 @@ async def ice_servers(
     if not await limiter.allow_exact(key, settings.turn_credentials_per_minute):
         raise too_many("too many TURN credential requests; retry later", RETRY_AFTER_SECONDS)
     return IceServers(iceServers=[*servers, _time_limited_turn(settings, identity)])
+
+
+async def session_ice_servers(
+    settings: Settings, limiter: RateLimiter, identity: Identity
+) -> list[IceServer]:
+    """The list a socket's `session` frame carries, so a client can start a call without
+    asking first. Every (re)connect counts against the same issuance limit, so a reconnect
+    storm cannot harvest more credentials than asking would; but a refused credential (over
+    the limit, Redis down) must not refuse the socket: it gets the list without TURN and can
+    ask again with `get_ice_servers` once the limit allows."""
+    try:
+        return (await ice_servers(settings, limiter, identity)).iceServers
+    except DomainError:
+        return _stun(settings)

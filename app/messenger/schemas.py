@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from app.db.sql import MAX_ID
 from app.http.bodies import Body
 
 MAX_TEXT = 4000
@@ -20,7 +21,7 @@ MAX_MEMBERS = 100
 AiMode = Literal["off", "advice", "autoreply"]
 """A member's AI in a chat (the values of `app.db.tables.messenger.AI_MODES`)."""
 
-PositiveId = Annotated[int, Field(ge=1)]
+PositiveId = Annotated[int, Field(ge=1, le=MAX_ID)]  # a BIGINT id
 
 
 def _not_blank(text: str) -> str:

@@ -61,8 +61,9 @@ class Messenger:
 
     async def require_member(self, chat_id: int, user_id: int) -> ChatMember:
         """Non-members learn nothing, not even that the chat exists: 404 as for a missing one
-        (an id beyond what the database holds is missing too)."""
-        member = await storage.membership(self.db, chat_id, user_id) if chat_id <= MAX_ID else None
+        (an id outside what the database holds, as a negative one, is missing too)."""
+        held = 0 < chat_id <= MAX_ID
+        member = await storage.membership(self.db, chat_id, user_id) if held else None
         if member is None:
             raise not_found("chat not found")
         return member

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from app.db.storable import storable_text_problem
 from app.errors import bad_request
 
 Frame = dict[str, Any]
@@ -51,4 +52,7 @@ def parse_frame(raw: str | bytes) -> Frame:
     kind = frame.get("type")
     if not isinstance(kind, str) or not kind or len(kind) > MAX_TYPE_LENGTH:
         raise bad_request("frame needs a string 'type'", code="bad_frame")
+    problem = storable_text_problem(frame)
+    if problem is not None:
+        raise bad_request(problem, code="bad_frame")
     return frame

@@ -14,8 +14,9 @@ from app.auth import Identity, Role, TokenError, decode_token, issue_token
 from app.auth.revocation import Revocations
 from app.config import Settings
 from app.errors import DomainError
-from app.http.bodies import document
+from app.http.bodies import ErrorBody, document
 from app.http.errors import error_response
+from app.http.ice_servers import session_ice_servers
 from app.http.proxies import client_address
 from app.ws.admission import RETRY_AFTER_SECONDS, AddressSockets, Admission
 from app.ws.connection import (
@@ -43,7 +44,9 @@ DESCRIPTION = (
     "subprotocols (offer `voxhub` and `bearer.<jwt>`), in a first frame "
     '(`?auth=frame`, then `{"type": "auth", "payload": {"token": "<jwt>"}}` within 10 s), or '
     "as `?token=<jwt>` (kept for existing clients; it shows up in access logs). "
-    'The first frame is always `{"type": "session", "payload": {"user_id", "token", "worker"}}`. '
+    'The first frame is always `{"type": "session", "payload": {"user_id", "token", "role", '
+    '"worker", "ice_servers"}}`; `ice_servers` is the `RTCConfiguration.iceServers` list (a TURN '
+    "credential of the user's own when TURN_SECRET is set and the issuance limit allows). "
     "Client frames are JSON objects with a `type`; bad input is answered with "
     '`{"type": "error", "payload": {"code", "message"}}`. Close codes: 4001 invalid token, '
     "1009 frame too large, 1013 worker full, 4408 silent for CONNECTION_TIMEOUT (neither a "
@@ -147,7 +150,12 @@ def websocket_blueprint(
     @document(
         "Realtime gateway (WebSocket): random chat signaling, roulette updates, messenger",
         description=DESCRIPTION,
-        responses={101: "Switching Protocols (WebSocket)"},
+        responses={
+            101: "Switching Protocols (WebSocket)",
+            426: ErrorBody,  # a plain GET, without the upgrade
+            429: ErrorBody,  # past WS_SOCKETS_PER_ADDRESS open sockets from one address
+            503: ErrorBody,  # past the worker's CONNECT_RATE, with Retry-After
+        },
         public=True,
         tag="ws",
     )
@@ -197,6 +205,10 @@ def websocket_blueprint(
                 "token": token,
                 "role": identity.role.value,
                 "worker": gateway.worker_id,
+                "ice_servers": [
+                    server.model_dump(mode="json")
+                    for server in await session_ice_servers(settings, gateway.limiter, identity)
+                ],
             },
             "timestamp": now_iso(),
         }

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import urllib.request
 from pathlib import Path
 
 from tests.fixtures.ports import free_port
-from tests.fixtures.processes import log_tail, spawn_logged, stop_group, wait_ready
+from tests.fixtures.processes import log_tail, scratch_dir, spawn_logged, stop_group, wait_ready
 from tests.fixtures.voxhub_server import VOXHUB, base_env
 
 
@@ -21,7 +20,7 @@ class WorkerProcess:
     def __init__(self, command: str, **env: str) -> None:
         self.command = command
         self.metrics_port = free_port()
-        self.workdir = tempfile.mkdtemp(prefix=f"voxhub-{command}-")
+        self.workdir = scratch_dir(f"voxhub-{command}-")
         self.env = base_env(
             METRICS_PORT=str(self.metrics_port),
             PROMETHEUS_MULTIPROC_DIR=os.path.join(self.workdir, "metrics"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import redis
 
 from tests.fixtures.ports import free_port
 from tests.fixtures.postgres_server import PostgresServer
-from tests.fixtures.processes import spawn_logged, stop_group, wait_ready
+from tests.fixtures.processes import scratch_dir, spawn_logged, stop_group, wait_ready
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VOXHUB, VoxhubServer
 
@@ -115,7 +114,7 @@ class WorkerPool:
     def __init__(self, api: MediaApi, redis_client: redis.Redis) -> None:
         self.api = api
         self.redis = redis_client
-        self.workdir = tempfile.mkdtemp(prefix="voxhub-media-workers-")
+        self.workdir = scratch_dir("voxhub-media-workers-")
         self.workers: list[MediaWorkerProcess] = []
 
     def start(self, metrics_port: int | None = None, **env: str) -> MediaWorkerProcess:

@@ -62,6 +62,26 @@ async def test_the_socket_gets_a_credential_for_its_user(
         await client.close()
 
 
+async def test_the_session_frame_carries_the_users_credential(
+    turn_cluster: VoxhubServer, turn_server: TurnServer
+) -> None:
+    """A client can start a call without asking: the first frame has the list, its TURN entry
+    named after the socket's user and ending with the token it connected with."""
+    sub = f"caller-{uuid.uuid4().hex[:8]}"
+    token = issue_token(TEST_JWT_SECRET, sub, "user", 90)
+    for token_given in (token, None):  # a token's user, then a new anonymous one
+        client = await WsClient.connect(turn_cluster.ws_url, token=token_given)
+        try:
+            stun, turn = client.session["payload"]["ice_servers"]
+            assert stun == {"urls": [STUN]}
+            not_after = time.time() + (90 if token_given else 3600) + 1
+            check_turn_entry(turn, turn_server, client.user_id, not_after)
+            if token_given:
+                assert client.user_id == sub
+        finally:
+            await client.close()
+
+
 async def test_issuance_is_limited_per_identity_over_both_workers(
     turn_cluster: VoxhubServer,
 ) -> None:
@@ -77,9 +97,11 @@ async def test_issuance_is_limited_per_identity_over_both_workers(
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "60"
     assert refused.json() == {"error": "too many TURN credential requests; retry later"}
-    # the socket of the same identity is refused with an error frame, and stays open
+    # the socket of the same identity is let in with STUN only in its session frame, is
+    # refused a credential with an error frame, and stays open
     client = await WsClient.connect(turn_cluster.ws_url, token=headers["authorization"][7:])
     try:
+        assert client.session["payload"]["ice_servers"] == [{"urls": [STUN]}]
         await client.send({"type": "get_ice_servers"})
         frame = await client.expect("error")
         assert frame["payload"]["message"] == "too many TURN credential requests; retry later"

@@ -19,7 +19,7 @@ bp = Blueprint("accounts_prompts")
 @document(
     "The plan's base prompts, the user's own prompts, the selection and the prompt limits",
     query=[("user_id", int)],
-    responses={200: Success[PromptCatalog], 401: Failure, 403: Failure, 404: Failure},
+    responses={200: Success[PromptCatalog], **{code: Failure for code in (400, 401, 403, 404)}},
     tag="accounts",
 )
 @requires()

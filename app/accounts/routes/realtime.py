@@ -35,7 +35,7 @@ CONTEXT_MESSAGES = 6
     query=[("user_id", int)],
     responses={
         200: Success[RealtimeSecret],
-        **{status: Failure for status in (401, 402, 403, 404, 502, 503)},
+        **{status: Failure for status in (400, 401, 402, 403, 404, 502, 503)},
     },
     tag="accounts",
 )

@@ -39,7 +39,7 @@ KEY_ERRORS = {status: Failure for status in (400, 401, 403, 404, 409, 422)}
 @document(
     "A user's token balance",
     query=[("user_id", int)],
-    responses={200: Success[TokenBalance], 401: Failure, 403: Failure, 404: Failure},
+    responses={200: Success[TokenBalance], **{code: Failure for code in (400, 401, 403, 404)}},
     tag="accounts",
 )
 @requires()
