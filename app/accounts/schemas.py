@@ -106,6 +106,12 @@ class LogOut(Body):
     refresh_token: Annotated[str | None, Field(max_length=4096)] = None
 
 
+class LoggedOut(Body):
+    """How many tokens this call revoked (the access token, and the refresh token if given)."""
+
+    revoked: int
+
+
 class Me(Body):
     sub: str
     role: str

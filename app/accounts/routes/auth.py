@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from databases.interfaces import Record
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty
+from sanic.response import HTTPResponse
 
 from app.accounts.routes.common import accounts
-from app.accounts.schemas import Credentials, LogIn, LogOut, Me, Refresh, Session, TelegramLogin
+from app.accounts.schemas import (
+    Credentials,
+    LoggedOut,
+    LogIn,
+    LogOut,
+    Me,
+    Refresh,
+    Session,
+    TelegramLogin,
+)
 from app.accounts.users import (
     create_password_user,
     find_user,
@@ -204,7 +213,7 @@ async def refresh(request: Request) -> HTTPResponse:
 @document(
     "Revoke the calling access token (and the session's refresh token, if given)",
     body=LogOut,
-    responses={204: "Revoked", 400: ErrorBody, 401: ErrorBody, 503: ErrorBody},
+    responses={200: LoggedOut, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody},
     tag="auth",
 )
 @requires()
@@ -212,10 +221,12 @@ async def logout(request: Request) -> HTTPResponse:
     identity = current_identity(request)
     body = json_body(request, LogOut) if request.body else LogOut()
     revocations = services_of(request.app).revocations
-    await revocations.revoke(identity)
+    tokens = [identity]
     if body.refresh_token:
         session = _refresh_identity(request, body.refresh_token)
         if session.sub != identity.sub:
             raise DomainError(401, "invalid refresh token")
-        await revocations.revoke(session)
-    return empty(status=204)
+        tokens.append(session)
+    for token in tokens:
+        await revocations.revoke(token)
+    return respond_as(LoggedOut, {"revoked": len(tokens)})
