@@ -7,8 +7,11 @@ because a half-configured realtime service fails later in ways far harder to rea
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,6 +22,15 @@ DEFAULT_DATABASE_URL = "sqlite:///./var/voxhub.db"
 MEMORY_REDIS_URL = "memory://"
 
 T = TypeVar("T")
+
+# A production signing secret must be one nobody else can read or guess: at least this long
+# (`openssl rand -hex 32` gives 64), varied enough (Shannon bits per character), and without
+# the words that mark the placeholders published in this repository, its docs and its tests.
+MIN_PRODUCTION_SECRET_CHARS = 32
+MIN_SECRET_BITS_PER_CHAR = 3.0
+_PLACEHOLDER_WORDS = re.compile(
+    r"secret|change|example|default|password|production|development|voxhub", re.IGNORECASE
+)
 
 
 class ConfigError(ValueError):
@@ -48,6 +60,14 @@ def parse_bool(raw: str) -> bool:
 
 def parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """`10.0.0.0/8, 127.0.0.1` → networks (an address alone is a /32 or /128)."""
+    return tuple(ipaddress.ip_network(item, strict=False) for item in parse_list(raw))
 
 
 def parse_port_range(raw: str) -> tuple[int, int] | None:
@@ -109,19 +129,39 @@ class Settings:
     # Unset: ./var/prometheus/<PORT>. `voxhub serve` clears its samples at start, so two
     # instances started from one folder must not share one (the second would erase the first's
     # counters).
+    # Peers whose forwarded headers name the client (nginx, the ingress controller); from any
+    # other peer they are ignored. PROXIES_COUNT: proxies in front that append to
+    # X-Forwarded-For; REAL_IP_HEADER (e.g. x-real-ip) wins over it when a trusted peer sets it;
+    # FORWARDED_SECRET: the `secret=` of an RFC 7239 `Forwarded` header (Sanic's settings).
+    trusted_proxies: tuple[Network, ...] = env("TRUSTED_PROXIES", "", parse_networks)
+    proxies_count: int = env("PROXIES_COUNT", "1", _positive(int))
+    real_ip_header: str = env("REAL_IP_HEADER", "")
+    forwarded_secret: str = env("FORWARDED_SECRET", "")
     metrics_dir: str = env("PROMETHEUS_MULTIPROC_DIR", "")
     metrics_port: int = env("METRICS_PORT", "9100", int)
+    # Where the media and AI workers' own /metrics listens. A media worker on the host network
+    # bound to 0.0.0.0 would publish it on every interface of the node: loopback by default,
+    # the pod's address in Kubernetes, the container's in compose (not published).
+    metrics_host: str = env("METRICS_HOST", "127.0.0.1")
 
     # --- storage ---
     database_url: str = env("DATABASE_URL", DEFAULT_DATABASE_URL)
     database_pool_size: int = env("DATABASE_POOL_SIZE", "10", _positive(int))
     redis_url: str = env("REDIS_URL", MEMORY_REDIS_URL)
+    # The password of Redis's default user (`requirepass`) when REDIS_URL carries none: the URL
+    # can then stay in a ConfigMap and the password in a Secret.
+    redis_password: str = env("REDIS_PASSWORD", "")
     redis_max_connections: int = env("REDIS_MAX_CONNECTIONS", "64", _positive(int))
     redis_pool_timeout: float = env("REDIS_POOL_TIMEOUT", "5s", _positive(parse_duration))
 
     # --- identity (seed 000, 002, 004) ---
     jwt_secret: str = env("JWT_SECRET", DEFAULT_JWT_SECRET)
-    jwt_ttl: float = env("JWT_TTL", "168h", _positive(parse_duration))
+    # Access tokens from the sign-in routes (and `voxhub token`); a session renews them with
+    # its refresh token (one use each) until JWT_REFRESH_TTL. /ws's anonymous users get
+    # ANON_TOKEN_TTL: their token is only what keeps their id across reconnects.
+    jwt_ttl: float = env("JWT_TTL", "1h", _positive(parse_duration))
+    jwt_refresh_ttl: float = env("JWT_REFRESH_TTL", "720h", _positive(parse_duration))
+    anon_token_ttl: float = env("ANON_TOKEN_TTL", "24h", _positive(parse_duration))
     login_attempts_per_minute: int = env("LOGIN_ATTEMPTS_PER_MINUTE", "10", _positive(int))
     registrations_per_minute: int = env("REGISTRATIONS_PER_MINUTE", "10", _positive(int))
     telegram_bot_token: str = env("TELEGRAM_BOT_TOKEN", "")
@@ -153,6 +193,13 @@ class Settings:
     # New /ws sockets one worker admits per second; the rest get 503 with Retry-After.
     connect_rate: int = env("CONNECT_RATE", "2000", _positive(int))
     rate_limit_per_minute: int = env("RATE_LIMIT_PER_MINUTE", "60", _positive(int))
+    # Open /ws sockets from one client address on one worker (many users may share a NAT).
+    ws_sockets_per_address: int = env("WS_SOCKETS_PER_ADDRESS", "100", _positive(int))
+    # New anonymous users (tokenless sockets) per client address per minute, across workers:
+    # each is a fresh frame budget, so without this a reconnect resets the rate limit.
+    ws_anonymous_per_minute: int = env("WS_ANONYMOUS_PER_MINUTE", "120", _positive(int))
+    # Frames in a row past the rate limit before the socket is closed with 1008.
+    ws_over_limit_close: int = env("WS_OVER_LIMIT_CLOSE", "20", _positive(int))
     ws_max_message_bytes: int = env("WS_MAX_MESSAGE_BYTES", "65536", _positive(int))
     # Seed 004's original put every new socket in the random chat's pool at once.
     match_on_connect: bool = env("MATCH_ON_CONNECT", "false", parse_bool)
@@ -223,8 +270,7 @@ class Settings:
     def validate(self) -> None:
         """Refuse combinations that would run but be unsafe or silently wrong."""
         if self.environment == "production":
-            if self.jwt_secret == DEFAULT_JWT_SECRET:
-                raise ConfigError("invalid JWT_SECRET: the default secret is refused in production")
+            self._validate_production_secrets()
             if "*" in self.allowed_origins:
                 raise ConfigError("invalid ALLOWED_ORIGINS: '*' is refused in production")
         if len(self.jwt_secret) < 16:
@@ -244,6 +290,14 @@ class Settings:
                 "invalid REALTIME_LOW_WATER_TOKENS: it must not exceed REALTIME_HOLD_TOKENS"
             )
 
+    def _validate_production_secrets(self) -> None:
+        secrets = {"JWT_SECRET": self.jwt_secret, "TURN_SECRET": self.turn_secret}
+        for name, value in secrets.items():
+            if name == "JWT_SECRET" or value:
+                weakness = secret_weakness(value)
+                if weakness:
+                    raise ConfigError(f"invalid {name}: refused in production: {weakness}")
+
     def _validate_turn(self) -> None:
         """A secret without a server, or a server that is not a TURN URL, would hand clients
         credentials for nothing: refused at start rather than discovered in a failed call."""
@@ -261,6 +315,23 @@ class Settings:
             raise ConfigError("invalid TURN_URLS: set TURN_SECRET (coturn's static-auth-secret)")
         if self.media_use_turn and not self.turn_secret:
             raise ConfigError("invalid MEDIA_USE_TURN: set TURN_SECRET and TURN_URLS")
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why `value` cannot sign production tokens, or None. A secret that appears in the
+    repository (compose's old default, .env.example, the tests') lets anyone mint an admin token;
+    tests/config keeps every such value refused here."""
+    if len(value) < MIN_PRODUCTION_SECRET_CHARS:
+        return (
+            f"use at least {MIN_PRODUCTION_SECRET_CHARS} random characters (openssl rand -hex 32)"
+        )
+    if _PLACEHOLDER_WORDS.search(value):
+        return "it reads as a published placeholder; generate one (openssl rand -hex 32)"
+    counts = Counter(value).values()
+    bits = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
+    if bits < MIN_SECRET_BITS_PER_CHAR:
+        return "too repetitive to be random; generate one (openssl rand -hex 32)"
+    return None
 
 
 def load_dotenv_file(path: str | os.PathLike[str] = ".env") -> None:

@@ -22,6 +22,7 @@ from app import ws
 from app.auth.guards import TelegramCheck, authenticator
 from app.config import Settings
 from app.http.errors import install_error_handler
+from app.http.proxies import install_proxy_trust
 from app.observability.logs import configure_logging
 from app.observability.middleware import install_observability
 from app.services import Services
@@ -55,13 +56,16 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ctx.services = services
 
     install_error_handler(app)
+    install_proxy_trust(app, settings)
     install_observability(app, settings)
     telegram = (
         TelegramCheck(settings.telegram_bot_token, settings.telegram_auth_max_age)
         if settings.telegram_bot_token
         else None
     )
-    app.register_middleware(authenticator(settings.jwt_secret, telegram), "request", priority=90)
+    app.register_middleware(
+        authenticator(settings.jwt_secret, telegram, services.revocations), "request", priority=90
+    )
 
     async def open_connections(_: Sanic) -> None:
         await services.start()
@@ -72,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.register_listener(open_connections, "before_server_start", priority=100)
     app.register_listener(_freeze_startup_objects, "after_server_start", priority=-100)
     app.register_listener(close_connections, "after_server_stop", priority=-100)
-    ws.install(app, services.gateway, settings)
+    ws.install(app, services.gateway, settings, services.revocations)
     for name in DOMAINS:
         cast(Domain, importlib.import_module(name)).register(app, services)
     return app

@@ -26,6 +26,7 @@ from databases import Database
 from redis.asyncio import Redis
 from sanic import Sanic
 
+from app.auth.revocation import Revocations
 from app.bus import Hub, create_redis
 from app.bus.ratelimit import RateLimiter
 from app.config import Settings
@@ -73,6 +74,7 @@ class Services:
     limiter: RateLimiter
     router: WsRouter
     gateway: Gateway
+    revocations: Revocations
     _domains: dict[type, Any] = field(default_factory=dict)
 
     @classmethod
@@ -92,6 +94,7 @@ class Services:
             limiter=limiter,
             router=router,
             gateway=Gateway(settings, redis, hub, limiter, router, worker_id),
+            revocations=Revocations(redis),
         )
 
     # -- domain services ---------------------------------------------------------------------

@@ -91,6 +91,25 @@ class Session(Body):
     access_token: str
     token_type: str
     expires_in: int
+    # Voxhub additions: POST /api/auth/refresh trades it, once, for a new session.
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class Refresh(Body):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class LogOut(Body):
+    """The session's refresh token, revoked with the access token that calls."""
+
+    refresh_token: Annotated[str | None, Field(max_length=4096)] = None
+
+
+class LoggedOut(Body):
+    """How many tokens this call revoked (the access token, and the refresh token if given)."""
+
+    revoked: int
 
 
 class Me(Body):

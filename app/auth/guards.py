@@ -1,11 +1,11 @@
 """Who is calling, checked on every request that carries or needs a token.
 
-`authenticator(secret, telegram)` builds the request middleware: a present but invalid Bearer
-token is refused with 401 even on public routes, because a client that sends a broken token
-should learn so at once. `Authorization: tma <initData>` (the Telegram Mini Apps convention) is
-verified here too; the account it names is the accounts domain's to find or create, so a
-verified Telegram user waits in `request.ctx.telegram_user` until that domain's middleware
-turns it into an identity.
+`authenticator(secret, telegram, revocations)` builds the request middleware: a present but
+invalid, revoked or refresh-only Bearer token is refused with 401 even on public routes,
+because a client that sends a broken token should learn so at once. `Authorization: tma
+<initData>` (the Telegram Mini Apps convention) is verified here too; the account it names is
+the accounts domain's to find or create, so a verified Telegram user waits in
+`request.ctx.telegram_user` until that domain's middleware turns it into an identity.
 `requires` decorates handlers; `resolve_user_id` is the IDOR gate for seed 000's routes that
 take a `user_id` from the client.
 """
@@ -21,6 +21,7 @@ from prometheus_client import Counter
 from sanic import Request
 
 from app.auth.identity import MAX_USER_ID, Identity, Role
+from app.auth.revocation import Revocations
 from app.auth.telegram import InitDataError, verify_init_data
 from app.auth.tokens import TokenError, decode_token
 from app.errors import DomainError
@@ -39,9 +40,11 @@ class TelegramCheck:
     max_age: float
 
 
-def authenticator(secret: str, telegram: TelegramCheck | None = None) -> Middleware:
-    """The request middleware that verifies a Bearer token with `secret`, or `tma` initData
-    with `telegram`, if one is sent."""
+def authenticator(
+    secret: str, telegram: TelegramCheck | None = None, revocations: Revocations | None = None
+) -> Middleware:
+    """The request middleware that verifies a Bearer token with `secret` (and that
+    `revocations` does not list it), or `tma` initData with `telegram`, if one is sent."""
 
     async def authenticate(request: Request) -> None:
         request.ctx.identity = None
@@ -58,10 +61,14 @@ def authenticator(secret: str, telegram: TelegramCheck | None = None) -> Middlew
             auth_failures.labels("malformed").inc()
             raise DomainError(401, "expected 'Authorization: Bearer <token>' or 'tma <initData>'")
         try:
-            request.ctx.identity = decode_token(secret, credential)
+            identity = decode_token(secret, credential)
         except TokenError as exc:
             auth_failures.labels(exc.reason).inc()
             raise DomainError(401, str(exc)) from None
+        if revocations is not None and await revocations.is_revoked(identity):
+            auth_failures.labels("revoked").inc()
+            raise DomainError(401, "token revoked")
+        request.ctx.identity = identity
 
     return authenticate
 

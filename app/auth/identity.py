@@ -25,6 +25,8 @@ class Identity:
     # When the token that proved this identity expires (epoch seconds); None when unknown.
     # Credentials handed out on the strength of the token (TURN) must not outlive it.
     expires_at: float | None = field(default=None, compare=False)
+    # The token's `jti`: what a revocation names (None for tokens issued before jti existed).
+    token_id: str | None = field(default=None, compare=False)
 
     @property
     def privileged(self) -> bool:

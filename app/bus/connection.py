@@ -46,6 +46,7 @@ def create_redis(settings: Settings) -> Redis:
         return fakeredis.FakeAsyncRedis(connection_pool=embedded_pool)
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        password=settings.redis_password or None,  # a password in the URL wins
         max_connections=settings.redis_max_connections,
         timeout=settings.redis_pool_timeout,
         decode_responses=True,

@@ -55,6 +55,10 @@ class LeanWebSocketProtocol(WebSocketProtocol):
     async def websocket_handshake(
         self, request: sanic.Request, subprotocols: Sequence[str] | None = None
     ) -> WebsocketImplProtocol:
+        # A route's subprotocols are offered, not required: websockets refuses (400) a client
+        # that offers none when the server has some, and /ws's clients mostly offer none.
+        if not request.headers.get("sec-websocket-protocol"):
+            subprotocols = None
         ws = await super().websocket_handshake(request, subprotocols)
         assembler = ws.assembler
         assembler.message_complete = _lean(assembler.message_complete)

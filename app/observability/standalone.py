@@ -33,7 +33,7 @@ def prepare_worker_process(settings: Settings, name: str, metrics_port: int | No
     if not port:
         return
     try:
-        _start_metrics_server(port, settings.host)
+        _start_metrics_server(port, settings.metrics_host)
     except OSError as exc:
         if not metrics_dir:
             raise ConfigError(

@@ -7,6 +7,7 @@ add their message types to the router and use the gateway's `send_to_user(s)`, `
 
 from sanic import Sanic
 
+from app.auth.revocation import Revocations
 from app.compat.sanic_ext_ws_docs import document_websocket_routes
 from app.config import Settings
 from app.ws.connection import Connection
@@ -18,7 +19,7 @@ from app.ws.routes import websocket_blueprint
 __all__ = ["Connection", "Frame", "Gateway", "WsRouter", "install"]
 
 
-def install(app: Sanic, gateway: Gateway, settings: Settings) -> None:
+def install(app: Sanic, gateway: Gateway, settings: Settings, revocations: Revocations) -> None:
     async def start(_: Sanic) -> None:
         await gateway.start()
 
@@ -27,7 +28,7 @@ def install(app: Sanic, gateway: Gateway, settings: Settings) -> None:
 
     # The gateway's own heartbeat sends the protocol Pings: no extra task per socket.
     app.config.WEBSOCKET_PING_INTERVAL = None
-    app.blueprint(websocket_blueprint(gateway, settings))
+    app.blueprint(websocket_blueprint(gateway, settings, revocations))
     app.register_listener(document_websocket_routes, "before_server_start")
     app.register_listener(start, "after_server_start")
     app.register_listener(stop, "before_server_stop")

@@ -10,6 +10,7 @@ jitter then arrive spread over the next seconds.
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 RETRY_AFTER_SECONDS = 1
 
@@ -28,3 +29,23 @@ class Admission:
             return False
         self.tokens -= 1.0
         return True
+
+
+class AddressSockets:
+    """Open sockets per client address on this worker: one address cannot take the worker's
+    MAX_CONNECTIONS for itself. Checked before the upgrade, counted while the socket lives."""
+
+    def __init__(self, per_address: int) -> None:
+        self.per_address = per_address
+        self._open: Counter[str] = Counter()
+
+    def full(self, address: str) -> bool:
+        return self._open[address] >= self.per_address
+
+    def opened(self, address: str) -> None:
+        self._open[address] += 1
+
+    def closed(self, address: str) -> None:
+        self._open[address] -= 1
+        if self._open[address] <= 0:
+            del self._open[address]

@@ -72,6 +72,8 @@ class Connection:
         "_writer",
         "_held",
         "topics",
+        "over_limit",
+        "pongs",
     )
 
     def __init__(self, ws: WebsocketImplProtocol, identity: Identity):
@@ -88,6 +90,9 @@ class Connection:
         self._held = False
         # Topics this socket joined (the gateway's registry holds the reverse map).
         self.topics: set[str] | None = None
+        # Frames in a row refused by the rate limit, and `pong`s since the last heartbeat.
+        self.over_limit = 0
+        self.pongs = 0
 
     @property
     def state(self) -> dict[str, Any]:

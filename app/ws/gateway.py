@@ -31,7 +31,7 @@ from app.compat.sanic_ws_transport import text_frame
 from app.config import Settings
 from app.errors import DomainError, bad_request
 from app.ws import delivery, janitor, presence
-from app.ws.connection import CLOSE_GOING_AWAY, CLOSE_TIMEOUT, Connection, spawn
+from app.ws.connection import CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TIMEOUT, Connection, spawn
 from app.ws.metrics import ws_connections, ws_messages
 from app.ws.protocol import Frame, encode, error_frame, parse_frame
 from app.ws.registry import WsRouter
@@ -43,8 +43,11 @@ UserGoneHook = Callable[[str, str], Awaitable[None]]
 DeliveryHook = Callable[[Connection, Frame], None]
 
 REASON_DISCONNECTED = "disconnected"
-# Keep-alive answers are never rate-limited: limiting them would time out idle clients.
-UNLIMITED_TYPES = frozenset({"pong"})
+# `pong`s a socket may send per HEARTBEAT_INTERVAL without spending its frame budget (it gets
+# one `ping`; a few spare for clients that also answer the protocol Ping). Past them a `pong`
+# is a frame like any other: counted, and closed for when it keeps coming.
+FREE_PONGS_PER_HEARTBEAT = 3
+_PONG_SIZE = 128
 SHUTDOWN_GRACE = 5.0
 # Topics one socket may join: each costs the worker a subscription while it is held. Roulette
 # watches at most 32 keys per socket, each in up to its four dialects (one topic each).
@@ -294,19 +297,23 @@ class Gateway:
     # -- client frames ---------------------------------------------------------------------------
 
     async def handle(self, conn: Connection, raw: str | bytes) -> None:
-        """Answer bad input with an error frame; never let it close the socket."""
+        """Answer bad input with an error frame; only a client that keeps sending past its
+        rate limit is closed. A frame over the limit is counted before it is parsed."""
         conn.touch()
+        if conn.pongs < FREE_PONGS_PER_HEARTBEAT and _is_pong(raw):
+            conn.pongs += 1
+            ws_messages.labels("in", "pong").inc()
+            return
+        if await self._limited(conn):
+            return
         try:
             frame = parse_frame(raw)
         except DomainError as exc:
             ws_messages.labels("in", "invalid").inc()
-            if not await self._limited(conn):
-                conn.send(error_frame(exc.code, exc.message))
+            conn.send(error_frame(exc.code, exc.message))
             return
         kind = frame["type"]
         ws_messages.labels("in", kind if self.router.knows(kind) else "unknown").inc()
-        if kind not in UNLIMITED_TYPES and await self._limited(conn):
-            return
         try:
             await self.router.dispatch(conn, frame)
         except DomainError as exc:
@@ -318,8 +325,14 @@ class Gateway:
     async def _limited(self, conn: Connection) -> bool:
         # Within a lease this returns without suspending: no loop round on the hot path.
         if await self.limiter.allow(f"ws:{conn.user_id}"):
+            conn.over_limit = 0
             return False
-        conn.send(error_frame("rate_limited", "too many messages; slow down"))
+        conn.over_limit += 1
+        if conn.over_limit >= self.settings.ws_over_limit_close:
+            # The receive loop ends on the closed socket and detaches it.
+            await conn.close(CLOSE_POLICY, "rate limit exceeded", "rate_limited")
+        else:
+            conn.send(error_frame("rate_limited", "too many messages; slow down"))
         return True
 
     # -- periodic work -------------------------------------------------------------------------
@@ -332,6 +345,7 @@ class Gateway:
             if conn.last_seen < silent_since:
                 spawn(self._expire(conn))
             else:
+                conn.pongs = 0
                 conn.send_frame(ping)
                 conn.ping()
                 pinged += 1
@@ -346,6 +360,16 @@ class Gateway:
     async def sweep(self) -> int:
         lock_ms = int(self.settings.cleanup_interval * 1000)
         return await janitor.sweep(self.redis, self.worker_id, lock_ms, self.user_gone)
+
+
+def _is_pong(raw: str | bytes) -> bool:
+    """A small text frame whose type is `pong` (parsed only when that is plausible)."""
+    if not isinstance(raw, str) or len(raw) > _PONG_SIZE or "pong" not in raw:
+        return False
+    try:
+        return parse_frame(raw)["type"] == "pong"
+    except DomainError:
+        return False
 
 
 async def _pong(conn: Connection, frame: Frame) -> None:

@@ -28,7 +28,8 @@ def test_register_login_and_me(api: Api) -> None:
 
     claims = jwt.decode(session["access_token"], TEST_JWT_SECRET, algorithms=["HS256"])
     assert claims["sub"] == str(user["id"]) and claims["role"] == "user"
-    assert claims["exp"] - claims["iat"] == 168 * 3600
+    assert claims["exp"] - claims["iat"] == 3600  # JWT_TTL: access tokens are short-lived
+    assert claims["jti"] and session["refresh_token"]
 
     login = httpx.post(
         api.url + "/api/auth/login", json={"username": username, "password": "correct horse"}

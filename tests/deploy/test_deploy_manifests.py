@@ -154,7 +154,19 @@ def test_ingress_keeps_websockets_open_and_limits_bodies() -> None:
     assert _nginx_size(annotations[prefix + "proxy-body-size"]) == _configured_request_max()
     routed = {path["path"] for rule in _resource("Ingress", "voxhub")["spec"]["rules"]
               for path in rule["http"]["paths"]}  # fmt: skip
-    assert "/ws" in routed and "/metrics" not in routed and "/" not in routed
+    assert "/api" in routed and "/metrics" not in routed and "/" not in routed
+    ws = _resource("Ingress", "voxhub-ws")["metadata"]["annotations"]
+    assert {k: v for k, v in ws.items() if k != prefix + "enable-access-log"} == annotations
+
+
+def test_the_ingress_logs_no_ws_query_string() -> None:
+    """`/ws?token=<jwt>` must not reach the controller's access log (issue 18, item 9)."""
+    ws = _resource("Ingress", "voxhub-ws")
+    assert ws["metadata"]["annotations"]["nginx.ingress.kubernetes.io/enable-access-log"] == (
+        "false"
+    )
+    (rule,) = ws["spec"]["rules"]
+    assert [path["path"] for path in rule["http"]["paths"]] == ["/ws"]
 
 
 def test_redis_config_map_carries_redis_conf_verbatim() -> None:
@@ -393,6 +405,15 @@ def test_every_literal_value_parses_as_voxhub_would(source) -> None:
     fields = {spec.metadata["env"]: spec for spec in Settings.__dataclass_fields__.values()}
     for name, value in literal.items():
         fields[name].metadata["parse"](value)
+
+
+@pytest.mark.parametrize("source", [_compose_environment, _k8s_environment], ids=["compose", "k8s"])
+def test_the_api_trusts_its_proxy_for_client_addresses(source) -> None:
+    """Without TRUSTED_PROXIES every client behind nginx or the ingress is one address."""
+    found = source()
+    value = found["TRUSTED_PROXIES"].split(":-")[-1].rstrip("}")
+    networks = Settings.from_env({"TRUSTED_PROXIES": value}, dotenv=False).trusted_proxies
+    assert networks and int(found["PROXIES_COUNT"]) == 1
 
 
 def _commands_used() -> set[str]:

@@ -31,7 +31,8 @@ class WorkerProcess:
 
     @property
     def metrics_url(self) -> str:
-        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+        host = self.env.get("METRICS_HOST", "127.0.0.1")
+        return f"http://{host}:{self.metrics_port}/metrics"
 
     def start(self, timeout: float = 60) -> None:
         self.process = spawn_logged([VOXHUB, self.command], self.env, self.log_path)

@@ -11,7 +11,16 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from app.accounts.routes.common import accounts
-from app.accounts.schemas import Credentials, LogIn, Me, Session, TelegramLogin
+from app.accounts.schemas import (
+    Credentials,
+    LoggedOut,
+    LogIn,
+    LogOut,
+    Me,
+    Refresh,
+    Session,
+    TelegramLogin,
+)
 from app.accounts.users import (
     create_password_user,
     find_user,
@@ -20,12 +29,15 @@ from app.accounts.users import (
     upsert_telegram_user,
 )
 from app.auth.guards import auth_failures, current_identity, requires
+from app.auth.identity import Identity
 from app.auth.passwords import needs_rehash
 from app.auth.telegram import InitDataError, verify_init_data
-from app.auth.tokens import issue_token
+from app.auth.tokens import REFRESH, TokenError, decode_token, issue_token
 from app.db.tables.users import users
 from app.errors import DomainError, too_many
 from app.http.bodies import ErrorBody, document, json_body, respond_as
+from app.http.proxies import client_address
+from app.services import services_of
 
 bp = Blueprint("auth")
 
@@ -34,13 +46,25 @@ BAD_CREDENTIALS = "invalid username or password"
 
 def _session(request: Request, row: Record) -> dict[str, object]:
     config = accounts(request).settings
-    token = issue_token(config.jwt_secret, str(row["id"]), row["role"], config.jwt_ttl)
+    sub, role = str(row["id"]), row["role"]
+    token = issue_token(config.jwt_secret, sub, role, config.jwt_ttl)
+    refresh = issue_token(config.jwt_secret, sub, role, config.jwt_refresh_ttl, kind=REFRESH)
     return {
         "user": serialize_user(row),
         "access_token": token,
         "token_type": "bearer",
         "expires_in": int(config.jwt_ttl),
+        "refresh_token": refresh,
+        "refresh_expires_in": int(config.jwt_refresh_ttl),
     }
+
+
+def _refresh_identity(request: Request, token: str) -> Identity:
+    try:
+        return decode_token(accounts(request).settings.jwt_secret, token, kind=REFRESH)
+    except TokenError as exc:
+        auth_failures.labels(f"refresh_{exc.reason}").inc()
+        raise DomainError(401, "invalid refresh token") from None
 
 
 @bp.post("/api/auth/register")
@@ -57,7 +81,7 @@ async def register(request: Request) -> HTTPResponse:
     # Each sign-up costs a hash and a row: throttled per client address, across workers.
     await _limit(
         request,
-        f"register:ip:{_address(request)}",
+        f"register:ip:{client_address(request)}",
         service.settings.registrations_per_minute,
         "sign-ups",
     )
@@ -80,10 +104,6 @@ async def _limit(request: Request, key: str, per_minute: int, what: str) -> None
         raise too_many(f"too many {what}", retry_after=60)
 
 
-def _address(request: Request) -> str:
-    return request.remote_addr or request.ip
-
-
 async def _limit_login_attempts(request: Request, username: str) -> None:
     """Password guessing is throttled per account and per client address, across workers.
 
@@ -91,7 +111,7 @@ async def _limit_login_attempts(request: Request, username: str) -> None:
     per_account = accounts(request).settings.login_attempts_per_minute
     what = "log-in attempts"
     await _limit(request, f"login:user:{username.lower()}", per_account, what)
-    await _limit(request, f"login:ip:{_address(request)}", per_account * 10, what)
+    await _limit(request, f"login:ip:{client_address(request)}", per_account * 10, what)
 
 
 @bp.post("/api/auth/login")
@@ -163,3 +183,50 @@ async def me(request: Request) -> HTTPResponse:
             raise DomainError(404, "this token's account no longer exists")
         user = serialize_user(row)
     return respond_as(Me, {"sub": identity.sub, "role": identity.role.value, "user": user})
+
+
+@bp.post("/api/auth/refresh")
+@document(
+    "Trade a refresh token, once, for a new access token and refresh token",
+    body=Refresh,
+    responses={200: Session, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody, 503: ErrorBody},
+    public=True,
+    tag="auth",
+)
+async def refresh(request: Request) -> HTTPResponse:
+    token = json_body(request, Refresh).refresh_token
+    service = accounts(request)
+    per_minute = service.settings.login_attempts_per_minute * 10
+    await _limit(request, f"refresh:ip:{client_address(request)}", per_minute, "refreshes")
+    identity = _refresh_identity(request, token)
+    # Spent before anything else: a stolen copy used after its owner cannot renew anything.
+    if not await services_of(request.app).revocations.spend(identity):
+        auth_failures.labels("refresh_reused").inc()
+        raise DomainError(401, "refresh token already used or revoked")
+    row = await find_user(service.db, id=int(identity.sub)) if identity.sub.isdigit() else None
+    if row is None:
+        raise DomainError(401, "this token's account no longer exists")
+    return respond_as(Session, _session(request, row))
+
+
+@bp.post("/api/auth/logout")
+@document(
+    "Revoke the calling access token (and the session's refresh token, if given)",
+    body=LogOut,
+    responses={200: LoggedOut, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody},
+    tag="auth",
+)
+@requires()
+async def logout(request: Request) -> HTTPResponse:
+    identity = current_identity(request)
+    body = json_body(request, LogOut) if request.body else LogOut()
+    revocations = services_of(request.app).revocations
+    tokens = [identity]
+    if body.refresh_token:
+        session = _refresh_identity(request, body.refresh_token)
+        if session.sub != identity.sub:
+            raise DomainError(401, "invalid refresh token")
+        tokens.append(session)
+    for token in tokens:
+        await revocations.revoke(token)
+    return respond_as(LoggedOut, {"revoked": len(tokens)})
