@@ -1,7 +1,19 @@
 // Seed 000's mini-app routes, as its client calls them: every call carries `tma <initData>`
 // inside Telegram (else a log-in's Bearer token) and reads the `{success, data}` envelope.
-// A voice session is the ephemeral-token flow: GET /api/token mints an OpenAI Realtime key.
-import { $, el, mountSignIn, request, showError } from "./voxhub.js";
+// A voice session is a server-metered Realtime call (POST /api/realtime/calls with this page's
+// offer); the page shows what the server charges as the call goes, by polling the call.
+import {
+  $,
+  audioStats,
+  el,
+  gatheringComplete,
+  iceServers,
+  microphone,
+  mountSignIn,
+  playAndMeasure,
+  request,
+  showError,
+} from "./voxhub.js";
 
 const VOICES = ["alloy", "ash", "ballad", "cedar", "coral", "echo", "marin", "sage", "shimmer", "verse"];
 
@@ -93,19 +105,74 @@ async function load() {
   $("#app").hidden = false;
 }
 
+let voiceCall = null; // { id, pc, stream, meter, timer }
+
+function endVoiceCall() {
+  if (!voiceCall) return;
+  clearInterval(voiceCall.timer);
+  voiceCall.meter?.stop();
+  voiceCall.pc.close();
+  for (const track of voiceCall.stream.getTracks()) track.stop();
+  voiceCall = null;
+  $("#start-session").disabled = false;
+  $("#hang-up").disabled = true;
+}
+
+/** The call as the server meters it, and the audio as this page hears it. */
+async function showVoiceCall(mine) {
+  const state = await call(`api/realtime/calls/${mine.id}`);
+  $("#call-state").textContent = state.end_reason ? `${state.state} (${state.end_reason})` : state.state;
+  $("#call-responses").textContent = String(state.responses);
+  $("#call-charged").textContent = String(state.charged);
+  $("#call-held").textContent = String(state.held);
+  const audio = await audioStats(mine.pc);
+  $("#call-packets").textContent = String(audio.packetsReceived);
+  $("#call-energy").textContent = audio.energy.toFixed(6);
+  $("#call-connection").textContent = mine.pc.connectionState;
+  if (state.state === "ended") {
+    endVoiceCall();
+    $("#balance").textContent = `${(await call("api/tokens")).token_balance} tokens`;
+  }
+}
+
 async function startSession() {
-  $("#session").textContent = "asking for a session key…";
+  $("#start-session").disabled = true;
+  $("#session").textContent = "asking for the microphone…";
   try {
-    const token = await call("api/token");
-    const expires = new Date(token.expires_at * 1000).toLocaleTimeString();
-    const session = token.session ?? {};
-    $("#session").textContent =
-      `Session ready: ${session.model ?? "model"} with voice ${session.audio?.output?.voice ?? "?"}, key valid until ${expires}.`;
+    const stream = await microphone();
+    const pc = new RTCPeerConnection({ iceServers: await iceServers() });
+    const mine = { id: null, pc, stream, meter: null, timer: null };
+    voiceCall = mine;
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    pc.addEventListener("track", (event) => {
+      mine.meter = playAndMeasure(event.streams[0] ?? new MediaStream([event.track]), $("#assistant"));
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gatheringComplete(pc);
+    $("#session").textContent = "starting the call…";
+    const started = await call("api/realtime/calls", {
+      method: "POST",
+      body: { sdp: pc.localDescription.sdp, voice: $("#voice").value, model: $("#model").value },
+    });
+    mine.id = started.call_id;
+    $("#call-id").textContent = String(started.call_id);
+    await pc.setRemoteDescription({ type: "answer", sdp: started.sdp });
+    $("#session").textContent = `Call ${started.call_id} started: speak to the assistant.`;
     $("#session").dataset.state = "ready";
+    $("#hang-up").disabled = false;
+    mine.timer = setInterval(() => report(showVoiceCall(mine)), 1000);
   } catch (err) {
     $("#session").textContent = "";
+    endVoiceCall();
     throw err;
   }
+}
+
+async function hangUp() {
+  if (!voiceCall?.id) return;
+  const mine = voiceCall;
+  await call(`api/realtime/calls/${mine.id}`, { method: "DELETE" });
+  await showVoiceCall(mine);
 }
 
 $("#voice").replaceChildren(...VOICES.map((v) => el("option", { value: v }, v)));
@@ -116,6 +183,7 @@ $("#model").addEventListener("change", (e) =>
   report(call("api/users", { method: "PATCH", body: { selected_model: e.target.value } })),
 );
 $("#start-session").addEventListener("click", () => report(startSession()));
+$("#hang-up").addEventListener("click", () => report(hangUp()));
 
 if (initData) {
   $("#telegram").hidden = false;
