@@ -91,6 +91,12 @@ class Message(Body):
     created_at: str
 
 
+class Blocks(Body):
+    """The users the caller blocks, by id."""
+
+    blocked_ids: list[int]
+
+
 class Advice(Body):
     id: int
     chat_id: int

@@ -32,6 +32,12 @@ from app.ws.protocol import Frame
 
 log = logging.getLogger("voxhub.messenger")
 
+# One answer for every member id that cannot be added, whether it names nobody or a user who
+# blocks the creator: the error must not tell which ids exist.
+CANNOT_ADD = "member_ids include users who cannot be added"
+# Blocks a user may keep (the table must not grow without bound).
+MAX_BLOCKS = 1000
+
 Deliver = Callable[[Iterable[str], Frame], Awaitable[None]]
 """Sends one frame to every socket of the given users, on whichever worker holds them."""
 
@@ -52,12 +58,43 @@ class Messenger:
     async def create_chat(
         self, creator_id: int, title: str | None, member_ids: Iterable[int]
     ) -> Chat:
+        """A user who does not exist and one who blocks the creator get the one same error,
+        naming no id: which ids exist cannot be learnt from it."""
         wanted = set(member_ids) | {creator_id}
-        unknown = sorted(wanted - await storage.existing_user_ids(self.db, wanted))
-        if unknown:
-            raise bad_request(f"unknown member_ids: {', '.join(map(str, unknown))}")
+        others = wanted - {creator_id}
+        existing = await storage.existing_user_ids(self.db, others)
+        blocking = await storage.users_blocking(self.db, creator_id, others)
+        if existing != others or blocking:
+            raise bad_request(CANNOT_ADD)
         chat_id = await storage.create_chat(self.db, title, creator_id, wanted)
         return await self.chat(chat_id, creator_id)
+
+    async def leave(self, chat_id: int, user_id: int) -> None:
+        """The member leaves; the others are told (`chat.member_left`). Nobody can put them
+        back in this chat: members are only ever added when a chat is created."""
+        await self.require_member(chat_id, user_id)
+        remaining = await storage.leave_chat(self.db, chat_id, user_id)
+        await self.send(
+            remaining,
+            {"type": "chat.member_left", "payload": {"chat_id": chat_id, "user_id": user_id}},
+        )
+
+    async def block(self, user_id: int, blocked_id: int) -> None:
+        """`blocked_id` can no longer put `user_id` in a chat. An id that names nobody is
+        accepted and stores nothing, so that blocking tells no more than creating a chat."""
+        if blocked_id == user_id:
+            raise bad_request("a user cannot block themselves")
+        if not await storage.existing_user_ids(self.db, [blocked_id]):
+            return
+        if await storage.block_count(self.db, user_id) >= MAX_BLOCKS:
+            raise bad_request(f"at most {MAX_BLOCKS} users can be blocked")
+        await storage.block(self.db, user_id, blocked_id)
+
+    async def unblock(self, user_id: int, blocked_id: int) -> None:
+        await storage.unblock(self.db, user_id, blocked_id)
+
+    async def blocked(self, user_id: int) -> list[int]:
+        return await storage.blocked_ids(self.db, user_id)
 
     async def require_member(self, chat_id: int, user_id: int) -> ChatMember:
         """Non-members learn nothing, not even that the chat exists: 404 as for a missing one
@@ -74,8 +111,9 @@ class Messenger:
             raise not_found("chat not found")
         return found[0]
 
-    async def chats(self, user_id: int) -> list[Chat]:
-        return await storage.chats_by_id(self.db, await storage.chat_ids_of_user(self.db, user_id))
+    async def chats(self, user_id: int, before_id: int | None, limit: int) -> list[Chat]:
+        chat_ids = await storage.chat_ids_of_user(self.db, user_id, before_id, limit)
+        return await storage.chats_by_id(self.db, chat_ids)
 
     async def set_ai_mode(self, chat_id: int, user_id: int, mode: str) -> Chat:
         await self.require_member(chat_id, user_id)

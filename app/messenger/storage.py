@@ -19,7 +19,14 @@ from databases.interfaces import Record
 from app.db.errors import is_unique_violation
 from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.base import isoformat, utcnow
-from app.db.tables.messenger import ai_answers, ai_job_outbox, chat_members, chats, messages
+from app.db.tables.messenger import (
+    ai_answers,
+    ai_job_outbox,
+    chat_blocks,
+    chat_members,
+    chats,
+    messages,
+)
 from app.db.tables.users import users
 from app.messenger.ai.jobs import ADVICE, AiJob, jobs_for
 from app.messenger.schemas import Advice, Chat, ChatMember, Message
@@ -136,13 +143,74 @@ async def chats_by_id(db: Database, chat_ids: list[int]) -> list[Chat]:
     return [by_id[chat_id] for chat_id in chat_ids if chat_id in by_id]
 
 
-async def chat_ids_of_user(db: Database, user_id: int) -> list[int]:
-    rows = await db.fetch_all(
-        sa.select(chat_members.c.chat_id)
-        .where(chat_members.c.user_id == user_id)
-        .order_by(chat_members.c.chat_id.desc())
-    )
+async def chat_ids_of_user(
+    db: Database, user_id: int, before_id: int | None, limit: int
+) -> list[int]:
+    """A page of the user's chats, newest first: the `limit` below `before_id`."""
+    query = sa.select(chat_members.c.chat_id).where(chat_members.c.user_id == user_id)
+    if before_id is not None:
+        query = query.where(chat_members.c.chat_id < before_id)
+    rows = await db.fetch_all(query.order_by(chat_members.c.chat_id.desc()).limit(limit))
     return [row["chat_id"] for row in rows]
+
+
+async def leave_chat(db: Database, chat_id: int, user_id: int) -> list[int]:
+    """Removes the member; a chat left by its last member goes, with its messages. Answers
+    the members who remain."""
+    async with db.transaction():
+        await db.execute(
+            chat_members.delete().where(
+                chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id
+            )
+        )
+        remaining = [member.user_id for member in await members_of(db, chat_id)]
+        if not remaining:
+            await db.execute(chats.delete().where(chats.c.id == chat_id))
+    return remaining
+
+
+async def users_blocking(db: Database, blocked_id: int, user_ids: Iterable[int]) -> set[int]:
+    """Which of `user_ids` block `blocked_id`."""
+    wanted = list(set(user_ids))
+    if not wanted:
+        return set()
+    rows = await db.fetch_all(
+        sa.select(chat_blocks.c.user_id).where(
+            chat_blocks.c.blocked_id == blocked_id, chat_blocks.c.user_id.in_(wanted)
+        )
+    )
+    return {row["user_id"] for row in rows}
+
+
+async def block_count(db: Database, user_id: int) -> int:
+    query = sa.select(sa.func.count()).where(chat_blocks.c.user_id == user_id)
+    return int(await db.fetch_val(query) or 0)
+
+
+async def block(db: Database, user_id: int, blocked_id: int) -> None:
+    """Blocking twice keeps one row."""
+    await db.execute(
+        insert_ignoring_conflicts(db, chat_blocks, "user_id", "blocked_id").values(
+            user_id=user_id, blocked_id=blocked_id, created_at=utcnow()
+        )
+    )
+
+
+async def unblock(db: Database, user_id: int, blocked_id: int) -> None:
+    await db.execute(
+        chat_blocks.delete().where(
+            chat_blocks.c.user_id == user_id, chat_blocks.c.blocked_id == blocked_id
+        )
+    )
+
+
+async def blocked_ids(db: Database, user_id: int) -> list[int]:
+    rows = await db.fetch_all(
+        sa.select(chat_blocks.c.blocked_id)
+        .where(chat_blocks.c.user_id == user_id)
+        .order_by(chat_blocks.c.blocked_id)
+    )
+    return [row["blocked_id"] for row in rows]
 
 
 async def set_ai_mode(db: Database, chat_id: int, user_id: int, mode: str) -> None:
