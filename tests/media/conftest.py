@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from app.media.registry import LIVE_KEY
 from tests.fixtures.ports import free_port
 from tests.fixtures.postgres_server import PostgresServer
 from tests.fixtures.processes import spawn_logged, stop_group, wait_ready
@@ -66,7 +67,7 @@ class MediaWorkerProcess:
         self.process = spawn_logged(command, self.env, self.log_path, cwd=ROOT)
         wait_ready(
             self.process,
-            lambda: bool(redis_client.exists(f"voxhub:media:worker:{self.worker_id}")),
+            lambda: redis_client.zscore(LIVE_KEY, self.worker_id) is not None,
             timeout,
             f"media worker {self.worker_id}",
             self.log_path,

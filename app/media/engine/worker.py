@@ -1,7 +1,7 @@
 """A media worker: owns calls, takes offers from Redis only while it has a free slot.
 
-* Registers `voxhub:media:worker:<id>` with its calls and capacity, refreshed every third of
-  `MEDIA_HEARTBEAT_TTL`; the key disappears when the process does, which is how API workers,
+* Heartbeats its calls and capacity into the registry (`app/media/registry.py`) every third of
+  `MEDIA_HEARTBEAT_TTL`; its entry expires when the process dies, which is how API workers,
   `/health` and other media workers learn that its calls are gone.
 * Takes offers (BRPOP on the shared queue) only while `calls < MEDIA_MAX_CALLS`; the slot is
   reserved before answering, so the limit holds under any concurrency.
