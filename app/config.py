@@ -176,6 +176,15 @@ class Settings:
         "MEDIA_INACTIVITY_TIMEOUT", "10s", _positive(parse_duration)
     )
     media_heartbeat_ttl: float = env("MEDIA_HEARTBEAT_TTL", "6s", _positive(parse_duration))
+    # Bounds on what one caller can take of the media workers and the recordings disk: offers
+    # per minute from one address and from one identity (POST /webrtc), how long a call may
+    # last, how long an answered offer may stay unconnected (its slot is held meanwhile), a
+    # recording's size (the call ends there) and how long recordings are kept.
+    media_offers_per_minute: int = env("MEDIA_OFFERS_PER_MINUTE", "10", _positive(int))
+    media_max_call_seconds: float = env("MEDIA_MAX_CALL_SECONDS", "1h", _positive(parse_duration))
+    media_connect_timeout: float = env("MEDIA_CONNECT_TIMEOUT", "10s", _positive(parse_duration))
+    recording_max_bytes: int = env("RECORDING_MAX_BYTES", "67108864", _positive(int))
+    recording_retention: float = env("RECORDING_RETENTION", "720h", _positive(parse_duration))
 
     @property
     def serve_metrics_dir(self) -> str:

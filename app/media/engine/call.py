@@ -5,7 +5,10 @@ installs the packet tap, opens the recording and returns the SDP answer (with
 candidates: aiortc gathers before answering). The call then ends exactly once,
 for the first of: the caller hangs up (DTLS close or RTCP BYE), ICE/DTLS fails,
 no packet for ``inactivity_timeout`` seconds (aiortc alone takes ~30 s to notice
-a vanished peer), or :meth:`Call.close` (API hang-up, worker shutdown). Ending
+a vanished peer), no connection ``connect_timeout`` seconds after the answer,
+``max_call_seconds`` reached, the recording reaching ``recording_max_bytes``, or
+:meth:`Call.close` (API hang-up, worker shutdown). The last three bound what one
+caller can hold of a worker's slots and of the recordings disk. Ending
 closes the peer connection, writes the queued packets and the EOS page, and
 reports the outcome to ``on_end``.
 """
@@ -50,12 +53,15 @@ class EndReason(enum.StrEnum):
     CLOSED = "closed"
     SHUTDOWN = "shutdown"
     INACTIVITY = "inactivity"
+    MAX_DURATION = "max_duration"
+    RECORDING_LIMIT = "recording_limit"
+    NOT_CONNECTED = "not_connected"
     ICE_FAILED = "ice_failed"
     ERROR = "error"
 
     @property
     def failed(self) -> bool:
-        return self in (EndReason.ICE_FAILED, EndReason.ERROR)
+        return self in (EndReason.ICE_FAILED, EndReason.NOT_CONNECTED, EndReason.ERROR)
 
 
 @dataclass
@@ -67,6 +73,9 @@ class CallSettings:
     turn: MediaTurn | None = None
     ice_policy: IcePolicy = field(default_factory=IcePolicy)
     inactivity_timeout: float = 15.0
+    connect_timeout: float = 10.0
+    max_call_seconds: float = 3600.0
+    recording_max_bytes: int | None = None
     echo_queue_size: int = DEFAULT_ECHO_QUEUE
     record_queue_size: int = DEFAULT_RECORD_QUEUE
     packets_per_page: int = 5
@@ -208,7 +217,11 @@ class Call:
             pc.on("connectionstatechange", self._on_connection_state)
             apply_ice_policy(pc, self.settings.ice_policy)
             writer = await asyncio.to_thread(self._open_writer)
-            self.recorder = Recorder(writer, queue_size=self.settings.record_queue_size)
+            self.recorder = Recorder(
+                writer,
+                queue_size=self.settings.record_queue_size,
+                max_bytes=self.settings.recording_max_bytes,
+            )
             self.recorder.start()
 
             await pc.setLocalDescription(await pc.createAnswer())
@@ -331,7 +344,7 @@ class Call:
 
     async def _watchdog(self) -> None:
         interval = self.settings.watchdog_interval
-        timeout = self.settings.inactivity_timeout
+        answered_at = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             if self.recorder is not None:
@@ -341,9 +354,23 @@ class Call:
                     log.exception("recording maintenance failed")
                     self.end(EndReason.ERROR)
                     return
-            if time.monotonic() - self.last_packet_at > timeout:
-                self.end(EndReason.INACTIVITY)
+            reason = self._limit_reached(time.monotonic(), answered_at)
+            if reason is not None:
+                self.end(reason)
                 return
+
+    def _limit_reached(self, now: float, answered_at: float) -> EndReason | None:
+        """Why the call must end now, if it must (checked by the watchdog)."""
+        settings = self.settings
+        if self.state == "connecting" and now - answered_at > settings.connect_timeout:
+            return EndReason.NOT_CONNECTED
+        if now - self.last_packet_at > settings.inactivity_timeout:
+            return EndReason.INACTIVITY
+        if now - answered_at > settings.max_call_seconds:
+            return EndReason.MAX_DURATION
+        if self.recorder is not None and self.recorder.full:
+            return EndReason.RECORDING_LIMIT
+        return None
 
     async def _finalize(self) -> None:
         current = asyncio.current_task()

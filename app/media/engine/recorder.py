@@ -48,8 +48,10 @@ class Recorder:
         max_gap_seconds: float = 60.0,
         sync_interval: float = 1.0,
         max_page_age: float = 0.5,
+        max_bytes: int | None = None,
     ) -> None:
         self.writer = writer
+        self.max_bytes = max_bytes
         self.reorder_window = reorder_window
         self.max_gap_samples = int(max_gap_seconds * SAMPLE_RATE)
         self.sync_interval = sync_interval
@@ -75,6 +77,8 @@ class Recorder:
         """Payloads that are not valid Opus packets."""
         self.concealed_frames = 0
         """Zero-length frames written for packets that never arrived."""
+        self.full = False
+        """The file reached ``max_bytes``: nothing more is written (the call ends)."""
 
     @property
     def queue_size(self) -> int:
@@ -203,6 +207,9 @@ class Recorder:
             self._write_ready()
 
     def _write(self, packet: ReceivedPacket) -> None:
+        if self.max_bytes is not None and self.writer.bytes_written >= self.max_bytes:
+            self.full = True
+            return
         payload = packet.payload
         try:
             samples = packet_samples(payload)

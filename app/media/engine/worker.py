@@ -33,6 +33,7 @@ from app.config import ConfigError, Settings
 from app.media import metrics
 from app.media.engine.call import Call, CallSettings, EndReason, OfferError
 from app.media.engine.ice import MediaTurn, ice_servers, parse_host_addresses
+from app.media.engine.retention import sweep, sweep_interval
 from app.media.protocol import (
     OFFER_QUEUE,
     REPLY_TTL_SECONDS,
@@ -84,6 +85,9 @@ def call_settings_from(settings: Settings, worker_id: str = "media") -> CallSett
             udp_ports=settings.media_udp_ports,
         ),
         inactivity_timeout=settings.media_inactivity_timeout,
+        connect_timeout=settings.media_connect_timeout,
+        max_call_seconds=settings.media_max_call_seconds,
+        recording_max_bytes=settings.recording_max_bytes,
     )
 
 
@@ -127,6 +131,7 @@ class MediaWorker:
         self._loops = [
             asyncio.create_task(self._offer_loop(), name="media-offers"),
             asyncio.create_task(self._heartbeat_loop(), name="media-heartbeat"),
+            asyncio.create_task(self._retention_loop(), name="media-retention"),
         ]
         log.info(
             "media worker %s up: capacity %d, recordings in %s",
@@ -355,6 +360,22 @@ class MediaWorker:
                 if failed:
                     metrics.lost_worker_calls.inc(failed)
                     log.warning("marked %d calls of lost media workers failed", failed)
+
+    async def _retention_loop(self) -> None:
+        """Delete recordings older than RECORDING_RETENTION (`app/media/engine/retention.py`)."""
+        retention = self.settings.recording_retention
+        while True:
+            try:
+                removed = await asyncio.to_thread(
+                    sweep, self.settings.recordings_dir, retention, set(self.calls)
+                )
+            except Exception:
+                log.exception("sweeping expired recordings failed")
+            else:
+                if removed:
+                    metrics.recordings_expired.inc(removed)
+                    log.info("deleted %d recordings older than %.0f s", removed, retention)
+            await asyncio.sleep(sweep_interval(retention))
 
     def _report_counters(self, call: Call) -> None:
         """Add what a call wrote/dropped since the last report to the counters."""

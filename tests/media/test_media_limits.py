@@ -1,0 +1,171 @@
+"""What one caller can take of the media workers and the recordings disk (issue 18, item 6),
+against real `voxhub serve` and media worker processes, real Redis and PostgreSQL, and real
+aiortc callers on loopback: offers per minute per address and per identity, the longest
+call, a call that never connects, the largest recording, and how long recordings are kept."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.fixtures.postgres_server import PostgresServer
+from tests.fixtures.redis_server import RedisServer
+from tests.media.conftest import MEDIA_ENV, MediaApi, WorkerPool
+from tests.media.peers import ClientPeer, SineTrack, call_with_tone
+from tests.media.test_media_service import bearer, conversation, poster, wait_state
+
+PER_MINUTE = 3
+
+
+@pytest.fixture(scope="module")
+def limited_api(redis_server: RedisServer, postgres_server: PostgresServer) -> Iterator[MediaApi]:
+    """Its own Redis database, so that only this module's offers count."""
+    server = MediaApi(
+        workers=2,
+        REDIS_URL=redis_server.url.replace("/0", "/11"),
+        DATABASE_URL=postgres_server.create_database(),
+        **{**MEDIA_ENV, "MEDIA_OFFERS_PER_MINUTE": str(PER_MINUTE)},
+    )
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+def _from(address: str, api: MediaApi) -> httpx.AsyncClient:
+    """A client whose connections come from `address` (any 127.x.y.z is loopback)."""
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    return httpx.AsyncClient(base_url=api.url, transport=transport, timeout=20)
+
+
+async def _offer(http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> int:
+    """POST /webrtc with a real offer; no media worker runs here, so an admitted offer gets
+    503 and a limited one 429."""
+    client = ClientPeer(SineTrack())
+    try:
+        response = await http.post(
+            "/webrtc",
+            content=await client.offer(),
+            headers={"content-type": "application/sdp", **(headers or {})},
+        )
+    finally:
+        await client.close()
+    if response.status_code == 429:
+        assert int(response.headers["retry-after"]) > 0 and response.json()["error"]
+    return response.status_code
+
+
+async def test_offers_are_limited_per_address_and_per_identity(limited_api: MediaApi) -> None:
+    async with _from("127.0.0.1", limited_api) as first:
+        assert [await _offer(first) for _ in range(PER_MINUTE)] == [503] * PER_MINUTE
+        assert await _offer(first) == 429
+    caller = bearer("4242")
+    async with _from("127.0.0.2", limited_api) as second:
+        assert [await _offer(second, caller) for _ in range(PER_MINUTE)] == [503] * PER_MINUTE
+    async with _from("127.0.0.3", limited_api) as third:
+        # The same identity from a fresh address is still limited; the address is not.
+        assert await _offer(third, caller) == 429
+        assert await _offer(third) == 503
+
+
+async def _call(
+    http: httpx.AsyncClient, seconds: float, headers: dict[str, str] | None = None
+) -> tuple[ClientPeer, str]:
+    """A connected call sending a tone for `seconds` (not awaited), and its conversation id."""
+    client = ClientPeer(SineTrack(seconds=seconds))
+    response = await http.post(
+        "/webrtc",
+        content=await client.offer(),
+        headers={"content-type": "application/sdp", **(headers or {})},
+    )
+    assert response.status_code == 201, response.text
+    await client.accept(response.text)
+    return client, response.headers["x-conversation-id"]
+
+
+async def test_a_call_ends_at_media_max_call_seconds(
+    media_api: MediaApi, media_workers: WorkerPool
+) -> None:
+    media_workers.start(MEDIA_MAX_CALL_SECONDS="2s")
+    async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
+        client, conversation_id = await _call(http, 20.0)
+        try:
+            row = await wait_state(http, conversation_id, {"ended", "failed"}, 10.0)
+        finally:
+            await client.close()
+    assert (row["state"], row["end_reason"]) == ("ended", "max_duration")
+    assert row["duration"] < 5
+
+
+async def test_an_answered_offer_that_never_connects_frees_its_slot(
+    media_api: MediaApi, media_workers: WorkerPool
+) -> None:
+    media_workers.start(MEDIA_CONNECT_TIMEOUT="1s", MEDIA_MAX_CALLS="1")
+    async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
+        client = ClientPeer(SineTrack())
+        try:
+            response = await http.post(
+                "/webrtc", content=await client.offer(), headers={"content-type": "application/sdp"}
+            )
+            assert response.status_code == 201
+            # The caller never applies the answer: nothing ever connects.
+            row = await wait_state(
+                http, response.headers["x-conversation-id"], {"ended", "failed"}, 10.0
+            )
+        finally:
+            await client.close()
+        assert (row["state"], row["end_reason"]) == ("failed", "not_connected")
+        assert row["duration"] < 4  # before MEDIA_INACTIVITY_TIMEOUT (5 s)
+        # The only slot is free again.
+        second = ClientPeer(SineTrack())
+        try:
+            again = await http.post(
+                "/webrtc", content=await second.offer(), headers={"content-type": "application/sdp"}
+            )
+        finally:
+            await second.close()
+        assert again.status_code == 201, again.text
+
+
+async def test_a_call_ends_when_its_recording_reaches_recording_max_bytes(
+    media_api: MediaApi, media_workers: WorkerPool
+) -> None:
+    media_workers.start(RECORDING_MAX_BYTES="6000")
+    async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
+        client, conversation_id = await _call(http, 20.0)
+        try:
+            row = await wait_state(http, conversation_id, {"ended", "failed"}, 15.0)
+        finally:
+            await client.close()
+    assert (row["state"], row["end_reason"]) == ("ended", "recording_limit")
+    size = (media_api.recordings_dir / conversation_id / "user_audio.ogg").stat().st_size
+    assert 6000 <= size < 6000 + 4096  # past the cap by at most the page being written
+    assert row["bytes"] == size
+
+
+async def test_recordings_older_than_the_retention_are_deleted(
+    media_api: MediaApi, media_workers: WorkerPool
+) -> None:
+    media_workers.start(RECORDING_RETENTION="3s")
+    async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
+        seen: dict[str, str] = {}
+        client = await call_with_tone(poster(http, bearer("1", "admin"), seen), seconds=1.0)
+        await client.wait_sent()
+        await client.close()
+        conversation_id = seen["x-conversation-id"]
+        row = await wait_state(http, conversation_id, {"ended", "failed"}, 10.0)
+        folder = media_api.recordings_dir / conversation_id
+        assert (
+            await http.get(row["recording_url"], headers=bearer("1", "admin"))
+        ).status_code == 200
+        async with asyncio.timeout(15):
+            while folder.exists():
+                await asyncio.sleep(0.2)
+        assert (
+            await http.get(row["recording_url"], headers=bearer("1", "admin"))
+        ).status_code == 404
+        assert (await conversation(http, conversation_id))["state"] == "ended"
