@@ -19,6 +19,7 @@ from app.http.bodies import ErrorBody, document, json_body, respond
 from app.messenger.schemas import (
     Advice,
     AiModeUpdate,
+    BlockCreate,
     Blocks,
     Chat,
     ChatCreate,
@@ -103,7 +104,7 @@ async def list_chats(request: Request) -> HTTPResponse:
     return respond(list(await _messenger(request).chats(user_id, before_id, limit)))
 
 
-@bp.post("/<chat_id:int>/leave")
+@bp.delete("/<chat_id:int>/membership")
 @document(
     "Leave a chat (204); its other members get `chat.member_left`, and nobody can add the "
     "caller back to it",
@@ -126,18 +127,19 @@ async def list_blocks(request: Request) -> HTTPResponse:
     return respond(Blocks.model_construct(blocked_ids=blocked))
 
 
-@bp.put("/blocks/<user_id:int>")
+@bp.post("/blocks")
 @document(
-    "Block a user from putting the caller in a chat (204, also for an id naming nobody)",
-    responses=_answers((204, "blocked"), 400, 401, 403),
+    "Block a user from putting the caller in a chat; answers the caller's blocks (an id "
+    "naming nobody is accepted and stores nothing)",
+    body=BlockCreate,
+    responses=_answers((200, Blocks), 400, 401, 403),
     tag="messenger",
 )
-async def block_user(request: Request, user_id: int) -> HTTPResponse:
+async def block_user(request: Request) -> HTTPResponse:
     caller = _caller(request)
-    if not 0 < user_id <= MAX_ID:
-        raise bad_request(f"user id must be from 1 to {MAX_ID}")
-    await _messenger(request).block(caller, user_id)
-    return empty(status=204)
+    messenger = _messenger(request)
+    await messenger.block(caller, json_body(request, BlockCreate).user_id)
+    return respond(Blocks.model_construct(blocked_ids=await messenger.blocked(caller)))
 
 
 @bp.delete("/blocks/<user_id:int>")

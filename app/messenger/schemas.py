@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from app.db.sql import MAX_ID
 from app.http.bodies import Body
 
 MAX_TEXT = 4000
@@ -53,6 +54,10 @@ class ChatCreate(Body):
 
 class AiModeUpdate(Body):
     mode: AiMode
+
+
+class BlockCreate(Body):
+    user_id: Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class MessageCreate(Body):

@@ -22,7 +22,8 @@ async def http(cluster: VoxhubServer) -> AsyncIterator[httpx.AsyncClient]:
 
 async def test_a_blocked_and_an_unknown_id_get_the_same_error(http: httpx.AsyncClient) -> None:
     ada, bob, eve = await register(http), await register(http), await register(http)
-    assert (await http.put(f"/api/chats/blocks/{eve.id}", headers=bob.headers)).status_code == 204
+    blocking = await http.post("/api/chats/blocks", json={"user_id": eve.id}, headers=bob.headers)
+    assert blocking.status_code == 200 and blocking.json() == {"blocked_ids": [eve.id]}
     assert (await http.get("/api/chats/blocks", headers=bob.headers)).json() == {
         "blocked_ids": [eve.id]
     }
@@ -40,11 +41,11 @@ async def test_a_blocked_and_an_unknown_id_get_the_same_error(http: httpx.AsyncC
     await create_chat(http, eve, bob)
 
     # Blocking an id that names nobody is accepted like any other (it tells nothing).
-    nobody = await http.put(f"/api/chats/blocks/{2**62}", headers=bob.headers)
-    assert nobody.status_code == 204
-    assert (await http.get("/api/chats/blocks", headers=bob.headers)).json()["blocked_ids"] == []
-    itself = await http.put(f"/api/chats/blocks/{bob.id}", headers=bob.headers)
-    assert itself.status_code == 400
+    nobody = await http.post("/api/chats/blocks", json={"user_id": 2**62}, headers=bob.headers)
+    assert nobody.status_code == 200 and nobody.json() == {"blocked_ids": []}
+    for bad in ({"user_id": bob.id}, {"user_id": 2**64}, {"user_id": 0}, {}):
+        refused = await http.post("/api/chats/blocks", json=bad, headers=bob.headers)
+        assert refused.status_code == 400, bad
 
 
 async def test_a_member_leaves_and_the_others_are_told(
@@ -54,7 +55,7 @@ async def test_a_member_leaves_and_the_others_are_told(
     chat_id = (await create_chat(http, ada, bob))["id"]
     watcher = await socket_for(cluster.ws_url, ada)
     try:
-        left = await http.post(f"/api/chats/{chat_id}/leave", headers=bob.headers)
+        left = await http.delete(f"/api/chats/{chat_id}/membership", headers=bob.headers)
         assert left.status_code == 204
         notice = await frame_of(watcher, "chat.member_left")
         assert notice["payload"] == {"chat_id": chat_id, "user_id": bob.id}
@@ -63,12 +64,13 @@ async def test_a_member_leaves_and_the_others_are_told(
     # Bob is out: the chat is a 404 to him like any other not his, and he cannot post.
     assert (await http.get(f"/api/chats/{chat_id}", headers=bob.headers)).status_code == 404
     assert (await post(http, bob, chat_id, "still here?")).status_code == 404
-    again = await http.post(f"/api/chats/{chat_id}/leave", headers=bob.headers)
+    again = await http.delete(f"/api/chats/{chat_id}/membership", headers=bob.headers)
     assert again.status_code == 404
     members = (await http.get(f"/api/chats/{chat_id}", headers=ada.headers)).json()["members"]
     assert [m["user_id"] for m in members] == [ada.id]
     # The last member leaving removes the chat.
-    assert (await http.post(f"/api/chats/{chat_id}/leave", headers=ada.headers)).status_code == 204
+    last = await http.delete(f"/api/chats/{chat_id}/membership", headers=ada.headers)
+    assert last.status_code == 204
     assert (await http.get(f"/api/chats/{chat_id}", headers=ada.headers)).status_code == 404
 
 
