@@ -153,6 +153,14 @@ class Settings:
     ai_max_attempts: int = env("AI_MAX_ATTEMPTS", "3", _positive(int))
     ai_context_messages: int = env("AI_CONTEXT_MESSAGES", "20", _positive(int))
     ai_claim_idle: float = env("AI_CLAIM_IDLE", "30s", _positive(parse_duration))
+    # Each message may queue a model call per AI member, charged to that member: messages a
+    # sender may post per minute, messages a chat takes per minute (AI answers not counted),
+    # and members of one chat who may have their AI on at once.
+    chat_messages_per_minute: int = env("CHAT_MESSAGES_PER_MINUTE", "30", _positive(int))
+    chat_messages_per_minute_per_chat: int = env(
+        "CHAT_MESSAGES_PER_MINUTE_PER_CHAT", "120", _positive(int)
+    )
+    ai_max_members_per_chat: int = env("AI_MAX_MEMBERS_PER_CHAT", "2", _positive(int))
 
     # --- media (seed 001) ---
     recordings_dir: str = env("RECORDINGS_DIR", "./var/conversations")

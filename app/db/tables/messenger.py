@@ -74,6 +74,8 @@ messages = sa.Table(
     created_at(),
     sa.UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_client_msg"),
     sa.Index("ix_messages_chat_id_id", "chat_id", "id"),
+    # A sender's newest messages, for their per-minute limit.
+    sa.Index("ix_messages_sender_id_id", "sender_id", "id"),
 )
 
 

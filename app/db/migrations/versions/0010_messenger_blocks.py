@@ -1,4 +1,4 @@
-"""messenger: users' blocks (whom a user refuses to be put in a chat with)
+"""messenger: users' blocks (whom a user refuses to be put in a chat with), messages by sender
 
 Revision ID: 0010_messenger_blocks
 Revises: 0005_ai_job_outbox
@@ -7,6 +7,7 @@ Create Date: 2026-11-29
 A chat is created with its members; a member may leave it, and `chat_blocks` lets a user refuse
 to be put in a chat by someone again. Creating a chat with a user who blocks the creator fails
 with the same error as naming a user who does not exist, so ids cannot be enumerated.
+`ix_messages_sender_id_id` finds a sender's newest messages for their per-minute limit.
 """
 
 from collections.abc import Sequence
@@ -39,7 +40,9 @@ def upgrade() -> None:
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
     )
+    op.create_index("ix_messages_sender_id_id", "messages", ["sender_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_sender_id_id", table_name="messages")
     op.drop_table("chat_blocks")
