@@ -169,3 +169,37 @@ async def test_recordings_older_than_the_retention_are_deleted(
             await http.get(row["recording_url"], headers=bearer("1", "admin"))
         ).status_code == 404
         assert (await conversation(http, conversation_id))["state"] == "ended"
+
+
+def _sections(sdp: str, count: int) -> str:
+    """`sdp` with `count - 1` small audio sections after its own, each with its own mid and
+    ICE credentials, and no BUNDLE group (so that each could get an ICE transport)."""
+    head, section = sdp.split("m=", 1)
+    head = "".join(line for line in head.splitlines(keepends=True) if "BUNDLE" not in line)
+    fingerprint = next(line for line in section.splitlines() if "fingerprint:sha-256" in line)
+    extra = "".join(
+        f"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:{n}\r\n"
+        f"a=ice-ufrag:u{n:04d}\r\na=ice-pwd:{n:022d}\r\n{fingerprint}\r\n"
+        "a=setup:actpass\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+        for n in range(1, count)
+    )
+    return head + "m=" + section + extra
+
+
+async def test_an_offer_with_hundreds_of_sections_is_refused(
+    media_api: MediaApi, media_workers: WorkerPool
+) -> None:
+    """Issue 18, to check: each section may take UDP ports from MEDIA_UDP_PORTS."""
+    media_workers.start()
+    async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
+        client = ClientPeer(SineTrack())
+        try:
+            offer = _sections(await client.offer(), 200)
+        finally:
+            await client.close()
+        response = await http.post(
+            "/webrtc", content=offer, headers={"content-type": "application/sdp"}
+        )
+        assert response.status_code == 400, response.text
+        assert response.json() == {"error": "the offer has 200 media sections; at most 8"}
+        assert (await http.get("/health")).json()["active_conversations"] == 0

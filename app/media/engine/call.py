@@ -36,6 +36,7 @@ from app.media.engine.ice import MediaTurn, rtc_configuration
 from app.media.engine.ogg_writer import OggOpusWriter
 from app.media.engine.recorder import DEFAULT_RECORD_QUEUE, Recorder
 from app.media.protocol import RECORDING_FILENAME
+from app.media.sdp import MAX_SECTIONS
 
 log = logging.getLogger("voxhub.media")
 
@@ -128,6 +129,8 @@ def validate_offer(offer_sdp: str) -> None:
         description = aiortc_sdp.SessionDescription.parse(offer_sdp)
     except Exception as exc:  # the parser raises assorted errors on garbage
         raise OfferError(f"unparsable SDP offer: {exc.__class__.__name__}") from exc
+    if len(description.media) > MAX_SECTIONS:  # also refused by the API (app/media/sdp.py)
+        raise OfferError(f"the offer has more than {MAX_SECTIONS} media sections")
     audio = [m for m in description.media if m.kind == "audio" and m.port != 0]
     if not audio:
         raise OfferError("the offer has no audio section")
