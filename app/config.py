@@ -193,6 +193,16 @@ class Settings:
     media_connect_timeout: float = env("MEDIA_CONNECT_TIMEOUT", "10s", _positive(parse_duration))
     recording_max_bytes: int = env("RECORDING_MAX_BYTES", "67108864", _positive(int))
     recording_retention: float = env("RECORDING_RETENTION", "720h", _positive(parse_duration))
+    # Callers' ICE candidates naming these networks are dropped before ICE checks: a media
+    # worker (on the host network) must not send STUN wherever a caller points it. A network
+    # holding one of the worker's own MEDIA_HOST_ADDRESSES is exempt (its peers are there).
+    # Add the node's private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, ...) where
+    # callers never share them.
+    media_denied_peer_networks: tuple[str, ...] = env(
+        "MEDIA_DENIED_PEER_NETWORKS",
+        "0.0.0.0/8,127.0.0.0/8,169.254.0.0/16,224.0.0.0/3,::/128,::1/128,fe80::/10,ff00::/8",
+        parse_list,
+    )
 
     @property
     def serve_metrics_dir(self) -> str:

@@ -203,3 +203,40 @@ async def test_an_offer_with_hundreds_of_sections_is_refused(
         assert response.status_code == 400, response.text
         assert response.json() == {"error": "the offer has 200 media sections; at most 8"}
         assert (await http.get("/health")).json()["active_conversations"] == 0
+
+
+async def test_no_stun_is_sent_to_a_denied_address_a_caller_names(
+    media_api: MediaApi, media_workers: WorkerPool
+) -> None:
+    """Issue 18, to check: ICE probes every address a caller's candidates name. A UDP socket
+    on 127.0.0.2 stands for a private service; the call still connects on 127.0.0.1."""
+    media_workers.start(MEDIA_DENIED_PEER_NETWORKS="127.0.0.2/32")
+    loop = asyncio.get_running_loop()
+    probes: list[bytes] = []
+
+    class Listener(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            probes.append(data)
+
+    transport, _ = await loop.create_datagram_endpoint(Listener, local_addr=("127.0.0.2", 0))
+    port = transport.get_extra_info("sockname")[1]
+    try:
+        async with httpx.AsyncClient(base_url=media_api.url, timeout=20) as http:
+            client = ClientPeer(SineTrack(seconds=2.0))
+            try:
+                offer = await client.offer()
+                bait = f"a=candidate:9 1 udp 2130706431 127.0.0.2 {port} typ host\r\n"
+                offer = offer.replace("a=candidate:", bait + "a=candidate:", 1)
+                response = await http.post(
+                    "/webrtc", content=offer, headers={"content-type": "application/sdp"}
+                )
+                assert response.status_code == 201, response.text
+                await client.accept(response.text)
+                await client.wait_sent()
+                row = await conversation(http, response.headers["x-conversation-id"])
+                assert row["state"] == "active"
+            finally:
+                await client.close()
+    finally:
+        transport.close()
+    assert probes == []

@@ -32,7 +32,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from app.compat.aioice_host_pinning import IcePolicy, apply_ice_policy
 from app.compat.aiortc_rtp_tap import OpusTap, ReceivedPacket, install_opus_tap
 from app.media.engine.echo import DEFAULT_ECHO_QUEUE, EchoTrack
-from app.media.engine.ice import MediaTurn, rtc_configuration
+from app.media.engine.ice import MediaTurn, Network, rtc_configuration, without_denied_candidates
 from app.media.engine.ogg_writer import OggOpusWriter
 from app.media.engine.recorder import DEFAULT_RECORD_QUEUE, Recorder
 from app.media.protocol import RECORDING_FILENAME
@@ -77,6 +77,7 @@ class CallSettings:
     connect_timeout: float = 10.0
     max_call_seconds: float = 3600.0
     recording_max_bytes: int | None = None
+    denied_peer_networks: tuple[Network, ...] = ()
     echo_queue_size: int = DEFAULT_ECHO_QUEUE
     record_queue_size: int = DEFAULT_RECORD_QUEUE
     packets_per_page: int = 5
@@ -206,6 +207,7 @@ class Call:
             transceiver = pc.addTransceiver(self.echo, direction="sendrecv")
             transceiver.setCodecPreferences(_opus_capability())
             self._tap = install_opus_tap(transceiver.receiver, self._on_packet)
+            offer_sdp = without_denied_candidates(offer_sdp, self.settings.denied_peer_networks)
             try:
                 await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             except Exception as exc:  # everything here is about the caller's SDP

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import socket
@@ -32,7 +33,7 @@ from app.compat.aioice_host_pinning import IcePolicy
 from app.config import ConfigError, Settings
 from app.media import metrics
 from app.media.engine.call import Call, CallSettings, EndReason, OfferError
-from app.media.engine.ice import MediaTurn, ice_servers, parse_host_addresses
+from app.media.engine.ice import MediaTurn, ice_servers, parse_host_addresses, parse_networks
 from app.media.engine.retention import sweep, sweep_interval
 from app.media.protocol import (
     OFFER_QUEUE,
@@ -67,6 +68,12 @@ def call_settings_from(settings: Settings, worker_id: str = "media") -> CallSett
         host_addresses = parse_host_addresses(settings.media_host_addresses)
     except ValueError as exc:
         raise ConfigError(f"invalid MEDIA_HOST_ADDRESSES: {exc}") from None
+    try:
+        denied = parse_networks(settings.media_denied_peer_networks)
+    except ValueError as exc:
+        raise ConfigError(f"invalid MEDIA_DENIED_PEER_NETWORKS: {exc}") from None
+    own = [ipaddress.ip_address(address) for address in host_addresses]
+    denied = tuple(network for network in denied if not any(a in network for a in own))
     return CallSettings(
         recordings_dir=Path(settings.recordings_dir),
         ice_servers=ice_servers(
@@ -88,6 +95,7 @@ def call_settings_from(settings: Settings, worker_id: str = "media") -> CallSett
         connect_timeout=settings.media_connect_timeout,
         max_call_seconds=settings.media_max_call_seconds,
         recording_max_bytes=settings.recording_max_bytes,
+        denied_peer_networks=denied,
     )
 
 
