@@ -4,21 +4,12 @@ real Redis and PostgreSQL (defaults: 30 a minute per sender, 120 per chat)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from tests.fixtures.voxhub_server import VoxhubServer
 from tests.messenger.helpers import create_chat, post, register, socket_for
 
 PER_SENDER, PER_CHAT = 30, 120
-
-
-@pytest.fixture
-async def http(cluster: VoxhubServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cluster.url, timeout=10) as client:
-        yield client
 
 
 async def test_a_sender_is_limited_over_rest_and_socket_and_retries_still_answer(

@@ -3,21 +3,12 @@ two-worker cluster with real Redis and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from tests.fixtures.voxhub_server import VoxhubServer
 from tests.messenger.helpers import create_chat, frame_of, post, register, socket_for
 
 CANNOT_ADD = {"error": "member_ids include users who cannot be added"}
-
-
-@pytest.fixture
-async def http(cluster: VoxhubServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cluster.url, timeout=10) as client:
-        yield client
 
 
 async def test_a_blocked_and_an_unknown_id_get_the_same_error(http: httpx.AsyncClient) -> None:
