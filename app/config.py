@@ -210,6 +210,14 @@ class Settings:
     ai_max_attempts: int = env("AI_MAX_ATTEMPTS", "3", _positive(int))
     ai_context_messages: int = env("AI_CONTEXT_MESSAGES", "20", _positive(int))
     ai_claim_idle: float = env("AI_CLAIM_IDLE", "30s", _positive(parse_duration))
+    # Each message may queue a model call per AI member, charged to that member: messages a
+    # sender may post per minute, messages a chat takes per minute (AI answers not counted),
+    # and members of one chat who may have their AI on at once.
+    chat_messages_per_minute: int = env("CHAT_MESSAGES_PER_MINUTE", "30", _positive(int))
+    chat_messages_per_minute_per_chat: int = env(
+        "CHAT_MESSAGES_PER_MINUTE_PER_CHAT", "120", _positive(int)
+    )
+    ai_max_members_per_chat: int = env("AI_MAX_MEMBERS_PER_CHAT", "2", _positive(int))
 
     # --- media (seed 001) ---
     recordings_dir: str = env("RECORDINGS_DIR", "./var/conversations")
@@ -233,6 +241,25 @@ class Settings:
         "MEDIA_INACTIVITY_TIMEOUT", "10s", _positive(parse_duration)
     )
     media_heartbeat_ttl: float = env("MEDIA_HEARTBEAT_TTL", "6s", _positive(parse_duration))
+    # Bounds on what one caller can take of the media workers and the recordings disk: offers
+    # per minute from one address and from one identity (POST /webrtc), how long a call may
+    # last, how long an answered offer may stay unconnected (its slot is held meanwhile), a
+    # recording's size (the call ends there) and how long recordings are kept.
+    media_offers_per_minute: int = env("MEDIA_OFFERS_PER_MINUTE", "10", _positive(int))
+    media_max_call_seconds: float = env("MEDIA_MAX_CALL_SECONDS", "1h", _positive(parse_duration))
+    media_connect_timeout: float = env("MEDIA_CONNECT_TIMEOUT", "10s", _positive(parse_duration))
+    recording_max_bytes: int = env("RECORDING_MAX_BYTES", "67108864", _positive(int))
+    recording_retention: float = env("RECORDING_RETENTION", "720h", _positive(parse_duration))
+    # Callers' ICE candidates naming these networks are dropped before ICE checks: a media
+    # worker (on the host network) must not send STUN wherever a caller points it. A network
+    # holding one of the worker's own MEDIA_HOST_ADDRESSES is exempt (its peers are there).
+    # Add the node's private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, ...) where
+    # callers never share them.
+    media_denied_peer_networks: tuple[str, ...] = env(
+        "MEDIA_DENIED_PEER_NETWORKS",
+        "0.0.0.0/8,127.0.0.0/8,169.254.0.0/16,224.0.0.0/3,::/128,::1/128,fe80::/10,ff00::/8",
+        parse_list,
+    )
 
     @property
     def serve_metrics_dir(self) -> str:

@@ -99,9 +99,11 @@ class Services:
 
     # -- domain services ---------------------------------------------------------------------
 
-    def add(self, service: T) -> T:
-        """Register a domain's service under its class (once per class)."""
-        kind = type(service)
+    def add(self, service: T, kind: type[T] | None = None) -> T:
+        """Register a domain's service under its class (once per class), or under `kind`, an
+        interface of the plumbing it implements for domains that may not import it (accounts'
+        ledger as `app.db.charges.TokenCharges`)."""
+        kind = kind or type(service)
         if kind in self._domains:
             raise ValueError(f"{kind.__name__} is already registered")
         self._domains[kind] = service

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import redis
 
-from app.media.registry import worker_key
+from app.media.registry import LIVE_KEY
 from bench.context import RunContext
 from bench.mediaload.pattern import FRAME_SECONDS
 from bench.mediaload.recording import check_recording
@@ -172,7 +172,7 @@ def run(ctx: RunContext) -> Outcome:
 def _wait_registered(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        wait_until(lambda: bool(client.exists(worker_key(WORKER_ID))), 30, "media worker")
+        wait_until(lambda: client.zscore(LIVE_KEY, WORKER_ID) is not None, 30, "media worker")
     finally:
         client.close()
 

@@ -27,6 +27,7 @@ from tests.fixtures.voxhub_server import TEST_JWT_SECRET, VoxhubServer
 VOXHUB_BENCH_ENV = {
     "LOG_LEVEL": "warning",
     "RATE_LIMIT_PER_MINUTE": "100000000",
+    "MEDIA_OFFERS_PER_MINUTE": "100000000",
     "MAX_CONNECTIONS": "30000",
     "DATABASE_POOL_SIZE": "10",
 }

@@ -7,6 +7,13 @@ A live consumer renews the lease of jobs it is still working on (XCLAIM … JUST
 idle time without counting a delivery), so a slow upstream call is not stolen while a dead
 consumer's jobs are still recovered quickly. Redis counts every delivery; the caller decides
 from that count when a job has failed often enough to be moved to the dead-letter stream.
+
+The work stream holds exactly the jobs not yet acknowledged: an entry is deleted when it is
+acknowledged (or dead-lettered), and the stream is never trimmed by length. A `MAXLEN` cap
+trims the oldest entries whatever their state, so a backlog past it (AI workers down for a
+while) silently lost jobs whose outbox rows were already gone. What bounds the stream is what
+bounds the work put on it (the senders' limits). The dead-letter stream is history, kept to
+its most recent `STREAM_MAXLEN` entries.
 """
 
 from __future__ import annotations
@@ -19,8 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT, StreamIdT
 
-# Approximate cap of a stream: acknowledged entries are history, not work, and must not grow
-# Redis without bound. It is far above any backlog a healthy deployment holds.
+# Approximate cap of the dead-letter stream: failed jobs kept for inspection, not work.
 STREAM_MAXLEN = 100_000
 
 
@@ -51,9 +57,7 @@ class StreamQueue:
 
     async def add(self, fields: Mapping[str, str]) -> str:
         record: dict[FieldT, EncodableT] = {name: value for name, value in fields.items()}
-        entry_id: Any = await self.redis.xadd(
-            self.stream, record, maxlen=STREAM_MAXLEN, approximate=True
-        )
+        entry_id: Any = await self.redis.xadd(self.stream, record)
         return str(entry_id)
 
     async def read_new(self, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
@@ -101,7 +105,11 @@ class StreamQueue:
             )
 
     async def ack(self, entry_id: str) -> None:
-        await self.redis.xack(self.stream, self.group, entry_id)
+        """Done with: acknowledged and deleted together, so the stream keeps only work."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self.stream, self.group, entry_id)
+            pipe.xdel(self.stream, entry_id)
+            await pipe.execute()
 
     async def dead_letter(self, entry: StreamEntry, error: str) -> str:
         """Move an entry to the dead-letter stream with its error, atomically with the ack."""
@@ -112,7 +120,8 @@ class StreamQueue:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.dead_stream, record, maxlen=STREAM_MAXLEN, approximate=True)
             pipe.xack(self.stream, self.group, entry.id)
-            dead_id, _acked = await pipe.execute()
+            pipe.xdel(self.stream, entry.id)
+            dead_id, _acked, _deleted = await pipe.execute()
         return dead_id
 
     async def backlog(self) -> int:

@@ -1,8 +1,12 @@
 """`/health` is a superset of the seeds' shapes; `/health/live` checks only the process.
 
-Readiness (`/health`) names the failing dependency with a 503 so that a load balancer stops
-sending traffic to a worker that cannot reach PostgreSQL or Redis; liveness never touches them,
-so a database outage does not make Kubernetes restart healthy pods.
+Readiness (`/health`) answers 503 when the worker cannot reach Redis, so that a load balancer
+stops sending it traffic: every socket, random chat and signaling need Redis, and another
+worker may still reach it. PostgreSQL down is reported (`status: degraded`, the failing check
+named in `error`) but answered 200: PostgreSQL is shared by every worker, so taking them all
+out of rotation helps no one and took the Redis-only parts (the random chat, roulette
+watchers, `/stats`) down with it. Liveness never touches either, so an outage does not make
+Kubernetes restart healthy pods.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ class Checks(Body):
 
 
 class HealthBody(Body):
-    """Readiness: `ok`, or `unavailable` with the failing checks named (503)."""
+    """Readiness: `ok`; `degraded` (200) with `error` naming the database when only it is
+    down; `unavailable` (503) when Redis is."""
 
     status: str
     time: str
@@ -34,6 +39,7 @@ class HealthBody(Body):
     active_conversations: int
     uptime_seconds: float
     checks: Checks
+    error: str | None = None
 
 
 class UnhealthyBody(HealthBody):
@@ -59,21 +65,22 @@ async def _health(request: Request) -> HTTPResponse:
     conversations = await _active_conversations(services) if checks.redis == "ok" else 0
     iso = isoformat(utcnow())
     fields: dict[str, Any] = {
-        "status": "ok" if not ready.failing else "unavailable",
         "time": iso,
         "timestamp": iso,
         "active_conversations": conversations,
         "uptime_seconds": ready.uptime_seconds,
         "checks": checks,
     }
+    if checks.redis != "ok":
+        return respond(UnhealthyBody(**fields, status="unavailable", error=ready.error), status=503)
     if ready.failing:
-        return respond(UnhealthyBody(**fields, error=ready.error), status=503)
-    return respond(HealthBody(**fields))
+        return respond(HealthBody(**fields, status="degraded", error=ready.error))
+    return respond(HealthBody(**fields, status="ok"))
 
 
 @bp.get("/health")
 @document(
-    "Readiness: database, Redis and live media calls",
+    "Readiness: Redis (503 without it), the database (`degraded` without it) and live media calls",
     responses={200: HealthBody, 503: UnhealthyBody},
     public=True,
 )

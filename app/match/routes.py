@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from redis.asyncio import Redis
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -21,7 +22,7 @@ from app.match.metrics import observe_sizes
 from app.match.schemas import Stats
 from app.match.service import RandomChat
 from app.services import services_of
-from app.ws.presence import live_workers, online_users
+from app.ws.presence import live_workers, users_key
 
 bp = Blueprint("match")
 
@@ -39,18 +40,33 @@ async def stats(request: Request) -> HTTPResponse:
     observe_sizes(waiting, rooms)
     uptime = time.monotonic() - services.started_monotonic
     started = datetime.now(UTC) - timedelta(seconds=uptime)
+    workers = await live_workers(services.redis)
     return respond(
         Stats(
             waiting_users=waiting,
-            active_users=await online_users(services.redis),
+            active_users=await _online_users(services.redis, workers),
             active_rooms=rooms,
             users_in_rooms=in_rooms,
             server_uptime=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
             uptime_seconds=round(uptime, 3),
-            workers=len(await live_workers(services.redis)),
+            workers=len(workers),
             worker_connections=services.gateway.count,
         )
     )
+
+
+async def _online_users(redis: Redis, workers: list[str]) -> int:
+    """Users connected to the live workers: each worker's set of users keeps its size, so
+    this is one SCARD per worker, whatever the number of users (a SUNION of those sets, to
+    count a user with sockets on two workers once, read every online user on each scrape).
+    A user is counted once per worker holding one of their sockets: twice only for the
+    moment a reconnect overlaps the socket it replaces."""
+    if not workers:
+        return 0
+    async with redis.pipeline(transaction=False) as pipe:
+        for worker in workers:
+            pipe.scard(users_key(worker))
+        return sum(int(size) for size in await pipe.execute())
 
 
 @bp.get("/ice-servers")

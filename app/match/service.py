@@ -89,9 +89,10 @@ class RandomChat:
         """Leave the room and the pool; the socket stays open for the next `find_match`."""
         await self.leave(conn.user_id, REASON_LEFT)
 
-    async def leave(self, user_id: str, reason: str) -> None:
-        left = await self.store.leave(user_id, reason)
-        self._forget_partner(user_id)
+    async def leave(self, user_id: str, reason: str, *, only_if_offline: bool = False) -> None:
+        left = await self.store.leave(user_id, reason, only_if_offline=only_if_offline)
+        if left.room_id or not only_if_offline:  # else the user is back: their room stands
+            self._forget_partner(user_id)
         observe_sizes(left.waiting, left.rooms)
 
     async def get_ice_servers(self, conn: Connection, frame: Frame) -> None:
@@ -133,7 +134,12 @@ class RandomChat:
         )
 
     async def user_gone(self, user_id: str, reason: str) -> None:
-        await self.leave(user_id, REASON_LEFT if reason == REASON_DISCONNECTED else REASON_LOST)
+        """A closed last socket leaves at once; a dead worker's user (the janitor) only if they
+        have not come back on a live worker meanwhile (`MatchStore.leave`)."""
+        if reason == REASON_DISCONNECTED:
+            await self.leave(user_id, REASON_LEFT)
+        else:
+            await self.leave(user_id, REASON_LOST, only_if_offline=True)
 
 
 def remember_partner(conn: Connection, frame: Frame) -> None:

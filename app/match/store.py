@@ -133,6 +133,9 @@ _FIND_FIELDS = 5
 _LEAVE_ONLY = (
     _LEAVE
     + """
+if ARGV[7] == '1' and redis.call('EXISTS', ARGV[5] .. ARGV[4]) == 1 then
+  return {'', '', redis.call('ZCARD', queue), redis.call('HLEN', rooms)}
+end
 local left, left_room = leave(ARGV[4], ARGV[1], ARGV[2], ARGV[3])
 if ARGV[6] ~= '' and left ~= '' then
   rejoin(left, ARGV[5], tonumber(ARGV[6]))
@@ -255,8 +258,14 @@ class MatchStore:
                 answers.append(Found(gone, "", 0.0))
         return answers
 
-    async def leave(self, user_id: str, reason: str) -> Left:
-        """Leave the room (the partner is told, with `reason`) and the queue."""
+    async def leave(self, user_id: str, reason: str, *, only_if_offline: bool = False) -> Left:
+        """Leave the room (the partner is told, with `reason`) and the queue.
+
+        `only_if_offline`: for a user whose worker died (the janitor's call), nothing is left
+        if the user is online now. The janitor saw them offline, but they may have reconnected
+        to a live worker and joined a new room since: checked in the same script as the leave,
+        and a reconnecting socket marks its presence before it can join anything, so a new
+        room is never ended on behalf of the dead worker's socket."""
         left, left_room, waiting, rooms = await self._leave(
             keys=_KEYS,
             args=[
@@ -265,6 +274,7 @@ class MatchStore:
                 user_id,
                 PRESENCE_PREFIX,
                 _now_ms() if self.requeue else "",
+                "1" if only_if_offline else "",
             ],
         )
         return Left(left, left_room, int(waiting), int(rooms))

@@ -20,7 +20,8 @@ capacity = Gauge(
 )
 calls = Counter(
     "voxhub_media_calls_total",
-    "Calls ended, by outcome (hangup, closed, shutdown, inactivity, ice_failed, error)",
+    "Calls ended, by outcome (hangup, closed, shutdown, inactivity, max_duration, "
+    "recording_limit, not_connected, ice_failed, error)",
     ["outcome"],
 )
 recording_bytes = Counter(
@@ -33,10 +34,15 @@ record_drops = Counter(
     "voxhub_media_record_drops_total",
     "Packets not recorded because the recording queue was full",
 )
+recordings_expired = Counter(
+    "voxhub_media_recordings_expired_total",
+    "Recordings deleted because they were older than RECORDING_RETENTION",
+)
 offers = Counter(
     "voxhub_media_offers_total",
     "SDP offers received by the API, by result "
-    "(answered, bad_offer, unsupported_media_type, too_large, no_capacity, timeout, failed)",
+    "(answered, rate_limited, bad_offer, unsupported_media_type, too_large, no_capacity, "
+    "timeout, failed)",
     ["result"],
 )
 answer_latency = Histogram(

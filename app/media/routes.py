@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse, ResponseStream, empty, file_stream, raw
 
 from app.auth.guards import current_identity
 from app.auth.identity import Identity
-from app.errors import DomainError, bad_request, forbidden
+from app.errors import DomainError, bad_request, forbidden, too_many
 from app.http.bodies import ErrorBody, document, parse, respond
 from app.media import metrics
 from app.media.schemas import AnswerBody, ConversationBody, OfferBody
@@ -69,26 +69,29 @@ def _read_offer(request: Request) -> tuple[str, bool]:
     "Start an echo-and-record call: SDP offer in, SDP answer out",
     description="Body: the SDP offer as `application/sdp`, or JSON `{type: offer, sdp}`. "
     "201 with the answer (same format), `X-Conversation-Id` and `Location`. 400 for an "
-    "unusable offer, 503 with `Retry-After` when no media worker has room.",
+    "unusable offer, 429 past MEDIA_OFFERS_PER_MINUTE (per address and per identity), 503 "
+    "with `Retry-After` when no media worker has room.",
     body={"application/sdp": str, "application/json": OfferBody},
     responses={
         201: {"application/sdp": str, "application/json": AnswerBody},
         400: ErrorBody,
         413: ErrorBody,
         415: ErrorBody,
+        429: ErrorBody,
         503: ErrorBody,
     },
     public=True,
 )
 async def create_call(request: Request) -> HTTPResponse:
     started = time.perf_counter()
+    identity: Identity | None = getattr(request.ctx, "identity", None)
+    await _limit_offers(request, identity)
     sdp, as_json = _read_offer(request)
     try:
         check_offer(sdp)
     except InvalidOffer as exc:
         metrics.offers.labels("bad_offer").inc()
         raise bad_request(str(exc)) from None
-    identity: Identity | None = getattr(request.ctx, "identity", None)
     user_id = identity.user_id if identity is not None else None
     try:
         call = await _media(request).place_call(sdp, user_id)
@@ -108,6 +111,21 @@ async def create_call(request: Request) -> HTTPResponse:
         answer = AnswerBody(sdp=call.sdp, conversation_id=call.conversation_id)
         return respond(answer, status=201, headers=headers)
     return raw(call.sdp.encode(), status=201, headers=headers, content_type="application/sdp")
+
+
+async def _limit_offers(request: Request, identity: Identity | None) -> None:
+    """MEDIA_OFFERS_PER_MINUTE from one address and, with a token, from one identity: each
+    offer holds a media worker's slot until it connects or times out, so an unlimited caller
+    could keep every worker full. Counted before the offer is read, bad offers included."""
+    services = services_of(request.app)
+    per_minute = services.settings.media_offers_per_minute
+    keys = [f"webrtc:ip:{request.remote_addr or request.ip}"]
+    if identity is not None:
+        keys.append(f"webrtc:id:{identity.sub}")
+    for key in keys:
+        if not await services.limiter.allow_exact(key, per_minute):
+            metrics.offers.labels("rate_limited").inc()
+            raise too_many("too many calls placed; retry later", retry_after=60)
 
 
 def _authorize_read(request: Request, row: dict[str, Any]) -> None:

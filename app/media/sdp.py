@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SENDING = {"sendrecv", "sendonly"}
+# Media sections an offer may carry. Browsers offer one per track (audio, perhaps video and a
+# data channel); each section may get its own ICE transport, and so its own UDP ports from
+# MEDIA_UDP_PORTS, on the media worker: hundreds in one offer would take every port there is.
+MAX_SECTIONS = 8
 DIRECTIONS = SENDING | {"recvonly", "inactive"}
 
 
@@ -53,6 +57,8 @@ def check_offer(text: str) -> None:
             sections.append(_Section(kind=parts[0], port=int(parts[1].split("/")[0])))
         elif line.startswith("a="):
             (sections[-1].attributes if sections else session).append(line)
+    if len(sections) > MAX_SECTIONS:
+        raise InvalidOffer(f"the offer has {len(sections)} media sections; at most {MAX_SECTIONS}")
     audio = [s for s in sections if s.kind == "audio" and s.port != 0]
     if not audio:
         raise InvalidOffer("the offer has no audio")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sanic import Sanic
 
+from app.db.charges import TokenCharges
 from app.messenger.ai.worker import AiWorker
 from app.messenger.routes import bp
 from app.messenger.service import Messenger
@@ -21,7 +22,13 @@ __all__ = ["Messenger", "register"]
 
 def register(app: Sanic, services: Services) -> None:
     messenger = services.add(
-        Messenger(services.db, services.redis, services.settings, services.gateway.send_to_users)
+        Messenger(
+            services.db,
+            services.redis,
+            services.settings,
+            services.gateway.send_to_users,
+            services.get(TokenCharges),  # accounts' ledger, registered before us
+        )
     )
     app.blueprint(bp)
     services.router.add("chat.send", ChatSockets(messenger).chat_send)

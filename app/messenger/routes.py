@@ -10,13 +10,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, empty
 
 from app.auth.guards import current_identity
 from app.db.sql import MAX_ID
 from app.errors import bad_request, forbidden
 from app.http.bodies import ErrorBody, document, json_body, respond
-from app.messenger.schemas import Advice, AiModeUpdate, Chat, ChatCreate, Message, MessageCreate
+from app.messenger.schemas import (
+    Advice,
+    AiModeUpdate,
+    BlockCreate,
+    Blocks,
+    Chat,
+    ChatCreate,
+    Message,
+    MessageCreate,
+)
 from app.messenger.service import Messenger
 from app.services import services_of
 
@@ -84,12 +93,66 @@ async def create_chat(request: Request) -> HTTPResponse:
 
 @bp.get("")
 @document(
-    "The caller's chats, newest first",
-    responses=_answers((200, list[Chat]), 401, 403),
+    "The caller's chats, newest first: `limit` (default 50, at most 200) below `before_id`",
+    query=[("before_id", int), ("limit", int)],
+    responses=_answers((200, list[Chat]), 400, 401, 403),
     tag="messenger",
 )
 async def list_chats(request: Request) -> HTTPResponse:
-    return respond(list(await _messenger(request).chats(_caller(request))))
+    user_id = _caller(request)
+    _after_id, before_id, limit = _page(request.args)
+    return respond(list(await _messenger(request).chats(user_id, before_id, limit)))
+
+
+@bp.delete("/<chat_id:int>/membership")
+@document(
+    "Leave a chat (204); its other members get `chat.member_left`, and nobody can add the "
+    "caller back to it",
+    responses=_answers((204, "left"), 401, 403, 404),
+    tag="messenger",
+)
+async def leave_chat(request: Request, chat_id: int) -> HTTPResponse:
+    await _messenger(request).leave(chat_id, _caller(request))
+    return empty(status=204)
+
+
+@bp.get("/blocks")
+@document(
+    "The users the caller blocks: they cannot create a chat with the caller in it",
+    responses=_answers((200, Blocks), 401, 403),
+    tag="messenger",
+)
+async def list_blocks(request: Request) -> HTTPResponse:
+    blocked = await _messenger(request).blocked(_caller(request))
+    return respond(Blocks.model_construct(blocked_ids=blocked))
+
+
+@bp.post("/blocks")
+@document(
+    "Block a user from putting the caller in a chat; answers the caller's blocks (an id "
+    "naming nobody is accepted and stores nothing)",
+    body=BlockCreate,
+    responses=_answers((200, Blocks), 400, 401, 403),
+    tag="messenger",
+)
+async def block_user(request: Request) -> HTTPResponse:
+    caller = _caller(request)
+    messenger = _messenger(request)
+    await messenger.block(caller, json_body(request, BlockCreate).user_id)
+    return respond(Blocks.model_construct(blocked_ids=await messenger.blocked(caller)))
+
+
+@bp.delete("/blocks/<user_id:int>")
+@document(
+    "Unblock a user (204)",
+    responses=_answers((204, "unblocked"), 401, 403),
+    tag="messenger",
+)
+async def unblock_user(request: Request, user_id: int) -> HTTPResponse:
+    caller = _caller(request)
+    if 0 < user_id <= MAX_ID:
+        await _messenger(request).unblock(caller, user_id)
+    return empty(status=204)
 
 
 @bp.get("/<chat_id:int>")

@@ -56,6 +56,10 @@ class AiModeUpdate(Body):
     mode: AiMode
 
 
+class BlockCreate(Body):
+    user_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class MessageCreate(Body):
     text: MessageText
     client_msg_id: ClientMsgId = None
@@ -90,6 +94,12 @@ class Message(Body):
     ai_generated: bool
     client_msg_id: str | None
     created_at: str
+
+
+class Blocks(Body):
+    """The users the caller blocks, by id."""
+
+    blocked_ids: list[int]
 
 
 class Advice(Body):

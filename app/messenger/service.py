@@ -22,8 +22,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.config import Settings
+from app.db.charges import TokenCharges
 from app.db.sql import MAX_ID
-from app.errors import DomainError, bad_request, not_found
+from app.errors import DomainError, bad_request, not_found, too_many
 from app.messenger import storage
 from app.messenger.ai.jobs import AiJob, job_queue, jobs_for
 from app.messenger.metrics import ai_jobs_parked, chat_messages
@@ -32,15 +33,38 @@ from app.ws.protocol import Frame
 
 log = logging.getLogger("voxhub.messenger")
 
+# One answer for every member id that cannot be added, whether it names nobody or a user who
+# blocks the creator: the error must not tell which ids exist.
+CANNOT_ADD = "member_ids include users who cannot be added"
+# Blocks a user may keep (the table must not grow without bound).
+MAX_BLOCKS = 1000
+# The window of the per-sender and per-chat message limits.
+LIMIT_WINDOW_SECONDS = 60.0
+INSUFFICIENT_TOKENS = "Insufficient tokens"
+
 Deliver = Callable[[Iterable[str], Frame], Awaitable[None]]
 """Sends one frame to every socket of the given users, on whichever worker holds them."""
 
 
+def insufficient_tokens(balance: int) -> DomainError:
+    """Accounts' 402 words: the member's balance cannot pay for AI work."""
+    return DomainError(402, INSUFFICIENT_TOKENS, balance=balance)
+
+
 class Messenger:
-    def __init__(self, db: Database, redis: Redis, settings: Settings, deliver: Deliver) -> None:
+    def __init__(
+        self,
+        db: Database,
+        redis: Redis,
+        settings: Settings,
+        deliver: Deliver,
+        charges: TokenCharges,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.deliver = deliver
+        self.charges = charges
+        """AI work is paid from the tokens of the member it works for (accounts' ledger)."""
         self.jobs = job_queue(redis)
 
     @property
@@ -52,12 +76,43 @@ class Messenger:
     async def create_chat(
         self, creator_id: int, title: str | None, member_ids: Iterable[int]
     ) -> Chat:
+        """A user who does not exist and one who blocks the creator get the one same error,
+        naming no id: which ids exist cannot be learnt from it."""
         wanted = set(member_ids) | {creator_id}
-        unknown = sorted(wanted - await storage.existing_user_ids(self.db, wanted))
-        if unknown:
-            raise bad_request(f"unknown member_ids: {', '.join(map(str, unknown))}")
+        others = wanted - {creator_id}
+        existing = await storage.existing_user_ids(self.db, others)
+        blocking = await storage.users_blocking(self.db, creator_id, others)
+        if existing != others or blocking:
+            raise bad_request(CANNOT_ADD)
         chat_id = await storage.create_chat(self.db, title, creator_id, wanted)
         return await self.chat(chat_id, creator_id)
+
+    async def leave(self, chat_id: int, user_id: int) -> None:
+        """The member leaves; the others are told (`chat.member_left`). Nobody can put them
+        back in this chat: members are only ever added when a chat is created."""
+        await self.require_member(chat_id, user_id)
+        remaining = await storage.leave_chat(self.db, chat_id, user_id)
+        await self.send(
+            remaining,
+            {"type": "chat.member_left", "payload": {"chat_id": chat_id, "user_id": user_id}},
+        )
+
+    async def block(self, user_id: int, blocked_id: int) -> None:
+        """`blocked_id` can no longer put `user_id` in a chat. An id that names nobody is
+        accepted and stores nothing, so that blocking tells no more than creating a chat."""
+        if blocked_id == user_id:
+            raise bad_request("a user cannot block themselves")
+        if not await storage.existing_user_ids(self.db, [blocked_id]):
+            return
+        if await storage.block_count(self.db, user_id) >= MAX_BLOCKS:
+            raise bad_request(f"at most {MAX_BLOCKS} users can be blocked")
+        await storage.block(self.db, user_id, blocked_id)
+
+    async def unblock(self, user_id: int, blocked_id: int) -> None:
+        await storage.unblock(self.db, user_id, blocked_id)
+
+    async def blocked(self, user_id: int) -> list[int]:
+        return await storage.blocked_ids(self.db, user_id)
 
     async def require_member(self, chat_id: int, user_id: int) -> ChatMember:
         """Non-members learn nothing, not even that the chat exists: 404 as for a missing one
@@ -75,13 +130,23 @@ class Messenger:
             raise not_found("chat not found")
         return found[0]
 
-    async def chats(self, user_id: int) -> list[Chat]:
-        return await storage.chats_by_id(self.db, await storage.chat_ids_of_user(self.db, user_id))
+    async def chats(self, user_id: int, before_id: int | None, limit: int) -> list[Chat]:
+        chat_ids = await storage.chat_ids_of_user(self.db, user_id, before_id, limit)
+        return await storage.chats_by_id(self.db, chat_ids)
 
     async def set_ai_mode(self, chat_id: int, user_id: int, mode: str) -> Chat:
-        await self.require_member(chat_id, user_id)
-        if mode != "off" and not self.ai_configured:
-            raise DomainError(503, "AI is not configured")
+        """Turning AI on needs tokens to pay for it (402 otherwise) and a free AI seat in the
+        chat: each message queues a model call per AI member, so they are few."""
+        member = await self.require_member(chat_id, user_id)
+        if mode != "off":
+            if not self.ai_configured:
+                raise DomainError(503, "AI is not configured")
+            balance = await self.charges.balance(user_id) or 0
+            if balance <= 0:
+                raise insufficient_tokens(balance)
+            cap = self.settings.ai_max_members_per_chat
+            if member.ai_mode == "off" and await storage.ai_member_count(self.db, chat_id) >= cap:
+                raise DomainError(409, f"at most {cap} members of a chat can have AI on")
         await storage.set_ai_mode(self.db, chat_id, user_id, mode)
         return await self.chat(chat_id, user_id)
 
@@ -92,31 +157,101 @@ class Messenger:
     ) -> tuple[Message, bool]:
         """The stored message and whether it is new (False: a repeated `client_msg_id`)."""
         await self.require_member(chat_id, sender_id)
+        if client_msg_id is not None:  # a retry is answered whatever the limits say now
+            existing = await storage.message_by_client_id(self.db, sender_id, client_msg_id)
+            if existing is not None:
+                return self._replayed(existing, chat_id), False
+        await self._limit(chat_id, sender_id)
         members = await storage.members_of(self.db, chat_id)
         message, created = await storage.insert_message_once(
             self.db, chat_id, sender_id, text, client_msg_id, self._ai_members(members)
         )
         if not created:
-            if message.chat_id != chat_id:
-                raise DomainError(409, "client_msg_id was already used in another chat")
-            return message, False
+            return self._replayed(message, chat_id), False
         await self.announce(message, source, members)
         return message, True
 
-    async def post_ai_reply(self, job: AiJob, text: str) -> Message | None:
-        """The autoreply written as `job`'s member, announced; None if already answered."""
+    @staticmethod
+    def _replayed(message: Message, chat_id: int) -> Message:
+        if message.chat_id != chat_id:
+            raise DomainError(409, "client_msg_id was already used in another chat")
+        return message
+
+    async def _limit(self, chat_id: int, sender_id: int) -> None:
+        """CHAT_MESSAGES_PER_MINUTE per sender and CHAT_MESSAGES_PER_MINUTE_PER_CHAT per chat,
+        over REST and /ws alike: every message may queue a paid model call per AI member.
+        Counted from the stored messages themselves, so the limits hold, exactly, while Redis
+        is down (messages are still taken then, their AI jobs parked)."""
+        settings = self.settings
+        if await storage.sent_within(
+            self.db, "sender_id", sender_id, settings.chat_messages_per_minute, LIMIT_WINDOW_SECONDS
+        ) or await storage.sent_within(
+            self.db,
+            "chat_id",
+            chat_id,
+            settings.chat_messages_per_minute_per_chat,
+            LIMIT_WINDOW_SECONDS,
+        ):
+            raise too_many("too many messages; slow down", retry_after=60)
+
+    async def post_ai_reply(self, job: AiJob, text: str, tokens: int) -> Message | None:
+        """The autoreply written as `job`'s member, announced, paid; None if already answered."""
         members = await storage.members_of(self.db, job.chat_id)
-        reply = await storage.store_autoreply(self.db, job, text, self._ai_members(members))
+        reply = await storage.store_autoreply(
+            self.db, job, text, self._charge_for(job, tokens), self._ai_members(members)
+        )
         if reply is not None:
             await self.announce(reply, "ai", members)
         return reply
 
-    async def post_ai_advice(self, job: AiJob, text: str) -> Advice | None:
-        """The advice for `job`'s member, sent to them alone; None if already answered."""
-        advice = await storage.store_advice(self.db, job, text)
+    async def post_ai_advice(self, job: AiJob, text: str, tokens: int) -> Advice | None:
+        """The advice for `job`'s member, sent to them alone, paid; None if already answered."""
+        advice = await storage.store_advice(self.db, job, text, self._charge_for(job, tokens))
         if advice is not None:
             await self.send([job.user_id], {"type": "ai.advice", "payload": advice.model_dump()})
         return advice
+
+    def _charge_for(self, job: AiJob, tokens: int) -> storage.Charge:
+        """Charges `job`'s member the call's tokens, in the transaction storing its answer.
+        The balance was checked before the call, but the call's cost is only known after it:
+        a balance that no longer covers it pays what is left (down to 0, after which the
+        member's next jobs are refused)."""
+
+        async def charge() -> None:
+            balance = await self.charges.balance(job.user_id) or 0
+            amount = min(tokens, balance)
+            if amount > 0:
+                details = {
+                    "ai": job.kind,
+                    "chat_id": job.chat_id,
+                    "message_id": job.message_id,
+                    "tokens": tokens,
+                }
+                key = f"ai:{job.kind}:{job.message_id}"
+                await self.charges.spend(job.user_id, amount, details, key)
+
+        return charge
+
+    async def can_pay(self, job: AiJob) -> bool:
+        """Whether `job`'s member has tokens left; if not, they are told (`ai.error`) and the
+        job is not run."""
+        balance = await self.charges.balance(job.user_id) or 0
+        if balance > 0:
+            return True
+        await self.send(
+            [job.user_id],
+            {
+                "type": "ai.error",
+                "payload": {
+                    "chat_id": job.chat_id,
+                    "message_id": job.message_id,
+                    "kind": job.kind,
+                    "code": "insufficient_tokens",
+                    "message": INSUFFICIENT_TOKENS,
+                },
+            },
+        )
+        return False
 
     def _ai_members(self, members: list[ChatMember]) -> list[ChatMember]:
         """Members whose AI mode calls for jobs; none while AI is not configured."""

@@ -7,10 +7,10 @@ defaults, and ids come from the database so that ordering by id is ordering by a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from databases import Database
@@ -19,12 +19,21 @@ from databases.interfaces import Record
 from app.db.errors import is_unique_violation
 from app.db.sql import insert_ignoring_conflicts
 from app.db.tables.base import isoformat, utcnow
-from app.db.tables.messenger import ai_answers, ai_job_outbox, chat_members, chats, messages
+from app.db.tables.messenger import (
+    ai_answers,
+    ai_job_outbox,
+    chat_blocks,
+    chat_members,
+    chats,
+    messages,
+)
 from app.db.tables.users import users
 from app.messenger.ai.jobs import ADVICE, AiJob, jobs_for
 from app.messenger.schemas import Advice, Chat, ChatMember, Message
 
 Row = Record | Mapping[str, Any]
+Charge = Callable[[], Awaitable[Any]]
+"""Pays for an AI answer, in the transaction that stores it (see `Messenger.charge_for`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +145,82 @@ async def chats_by_id(db: Database, chat_ids: list[int]) -> list[Chat]:
     return [by_id[chat_id] for chat_id in chat_ids if chat_id in by_id]
 
 
-async def chat_ids_of_user(db: Database, user_id: int) -> list[int]:
-    rows = await db.fetch_all(
-        sa.select(chat_members.c.chat_id)
-        .where(chat_members.c.user_id == user_id)
-        .order_by(chat_members.c.chat_id.desc())
-    )
+async def chat_ids_of_user(
+    db: Database, user_id: int, before_id: int | None, limit: int
+) -> list[int]:
+    """A page of the user's chats, newest first: the `limit` below `before_id`."""
+    query = sa.select(chat_members.c.chat_id).where(chat_members.c.user_id == user_id)
+    if before_id is not None:
+        query = query.where(chat_members.c.chat_id < before_id)
+    rows = await db.fetch_all(query.order_by(chat_members.c.chat_id.desc()).limit(limit))
     return [row["chat_id"] for row in rows]
+
+
+async def leave_chat(db: Database, chat_id: int, user_id: int) -> list[int]:
+    """Removes the member; a chat left by its last member goes, with its messages. Answers
+    the members who remain."""
+    async with db.transaction():
+        await db.execute(
+            chat_members.delete().where(
+                chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id
+            )
+        )
+        remaining = [member.user_id for member in await members_of(db, chat_id)]
+        if not remaining:
+            await db.execute(chats.delete().where(chats.c.id == chat_id))
+    return remaining
+
+
+async def users_blocking(db: Database, blocked_id: int, user_ids: Iterable[int]) -> set[int]:
+    """Which of `user_ids` block `blocked_id`."""
+    wanted = list(set(user_ids))
+    if not wanted:
+        return set()
+    rows = await db.fetch_all(
+        sa.select(chat_blocks.c.user_id).where(
+            chat_blocks.c.blocked_id == blocked_id, chat_blocks.c.user_id.in_(wanted)
+        )
+    )
+    return {row["user_id"] for row in rows}
+
+
+async def block_count(db: Database, user_id: int) -> int:
+    query = sa.select(sa.func.count()).where(chat_blocks.c.user_id == user_id)
+    return int(await db.fetch_val(query) or 0)
+
+
+async def block(db: Database, user_id: int, blocked_id: int) -> None:
+    """Blocking twice keeps one row."""
+    await db.execute(
+        insert_ignoring_conflicts(db, chat_blocks, "user_id", "blocked_id").values(
+            user_id=user_id, blocked_id=blocked_id, created_at=utcnow()
+        )
+    )
+
+
+async def unblock(db: Database, user_id: int, blocked_id: int) -> None:
+    await db.execute(
+        chat_blocks.delete().where(
+            chat_blocks.c.user_id == user_id, chat_blocks.c.blocked_id == blocked_id
+        )
+    )
+
+
+async def blocked_ids(db: Database, user_id: int) -> list[int]:
+    rows = await db.fetch_all(
+        sa.select(chat_blocks.c.blocked_id)
+        .where(chat_blocks.c.user_id == user_id)
+        .order_by(chat_blocks.c.blocked_id)
+    )
+    return [row["blocked_id"] for row in rows]
+
+
+async def ai_member_count(db: Database, chat_id: int) -> int:
+    """Members of the chat whose AI is on (advice or autoreply)."""
+    query = sa.select(sa.func.count()).where(
+        chat_members.c.chat_id == chat_id, chat_members.c.ai_mode != "off"
+    )
+    return int(await db.fetch_val(query) or 0)
 
 
 async def set_ai_mode(db: Database, chat_id: int, user_id: int, mode: str) -> None:
@@ -226,6 +304,27 @@ async def insert_message_once(
     return existing, False
 
 
+async def sent_within(
+    db: Database, by: Literal["sender_id", "chat_id"], value: int, count: int, seconds: float
+) -> bool:
+    """Whether `count` messages of this sender or chat (AI answers aside) were written in the
+    last `seconds`: the `count`-th newest within the window exists. Reads at most `count`
+    index entries (messages by sender, or by chat, newest first)."""
+    cutoff = utcnow() - timedelta(seconds=seconds)
+    query = (
+        sa.select(messages.c.id)
+        .where(
+            messages.c[by] == value,
+            messages.c.ai_generated.is_(False),
+            messages.c.created_at > cutoff,
+        )
+        .order_by(messages.c.id.desc())
+        .offset(count - 1)
+        .limit(1)
+    )
+    return await db.fetch_one(query) is not None
+
+
 async def message_page(
     db: Database, chat_id: int, after_id: int | None, before_id: int | None, limit: int
 ) -> list[Message]:
@@ -295,11 +394,14 @@ def _answer_values(job: AiJob, text: str, reply_message_id: int | None = None) -
     }
 
 
-async def store_advice(db: Database, job: AiJob, text: str) -> Advice | None:
-    """The stored advice, or None when this job was already answered."""
+async def store_advice(db: Database, job: AiJob, text: str, charge: Charge) -> Advice | None:
+    """The stored advice, or None when this job was already answered; paid for by `charge`
+    in the same transaction (an answer stored twice is neither stored nor charged again)."""
     values = _answer_values(job, text)
     try:
-        advice_id = await db.execute(ai_answers.insert().values(**values))
+        async with db.transaction():
+            advice_id = await db.execute(ai_answers.insert().values(**values))
+            await charge()
     except Exception as exc:
         if is_unique_violation(exc):
             return None
@@ -308,11 +410,12 @@ async def store_advice(db: Database, job: AiJob, text: str) -> Advice | None:
 
 
 async def store_autoreply(
-    db: Database, job: AiJob, text: str, ai_members: Sequence[ChatMember] = ()
+    db: Database, job: AiJob, text: str, charge: Charge, ai_members: Sequence[ChatMember] = ()
 ) -> Message | None:
     """The reply message written as the member, or None when this job was already answered.
 
-    The message and its job key commit together: a losing racer leaves no orphan message.
+    The message, its job key and its `charge` commit together: a losing racer leaves no
+    orphan message and pays nothing.
     """
     try:
         async with db.transaction():
@@ -320,6 +423,7 @@ async def store_autoreply(
                 db, job.chat_id, job.user_id, text, ai_generated=True, ai_members=ai_members
             )
             await db.execute(ai_answers.insert().values(**_answer_values(job, text, message.id)))
+            await charge()
     except Exception as exc:
         if is_unique_violation(exc):
             return None

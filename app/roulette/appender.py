@@ -37,6 +37,9 @@ MAX_BATCH = 200
 @dataclass(frozen=True, slots=True)
 class Append:
     number: Number
+    # The client's id for this save: a retry with the same id (its first answer lost after
+    # the commit) is answered with the session instead of being stored again.
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,8 @@ class Remove:
 
 Op = Append | Replace | Remove
 Pending = list[tuple[Op, "asyncio.Future[Session]"]]
+# What each change of a batch comes to: its session, or the error its sender gets.
+Outcome = Session | DomainError
 
 
 class QueueFull(DomainError):
@@ -73,9 +78,12 @@ class Appender:
         self._queues: dict[str, Pending] = {}
         self._writers: set[asyncio.Task[None]] = set()
 
-    def append(self, key: str, number: Number) -> asyncio.Future[Session]:
-        """Queue an append; the future resolves once it is published and committed."""
-        return self.submit(key, Append(number))
+    def append(
+        self, key: str, number: Number, client_id: str | None = None
+    ) -> asyncio.Future[Session]:
+        """Queue an append; the future resolves once it is published and committed (or, for
+        a `client_id` already saved on this key, with the session as it is)."""
+        return self.submit(key, Append(number, client_id))
 
     def replace(self, key: str, history: list[Number]) -> asyncio.Future[Session]:
         return self.submit(key, Replace(history))
@@ -116,22 +124,24 @@ class Appender:
         try:
             async with self.db.transaction():
                 await store.lock(self.db, key)
-                sessions, changes = await self._apply(key, [op for op, _ in batch])
+                outcomes, changes = await self._apply(key, [op for op, _ in batch])
                 if changes:
-                    await live.publish(self.gateway.redis, key, changes, sessions[-1].history)
+                    # The last answered session is the history after the whole batch.
+                    last = next(o for o in reversed(outcomes) if isinstance(o, Session))
+                    await live.publish(self.gateway.redis, key, changes, last.history)
         except Exception as exc:  # each change fails with the error, as it would alone
             for _, done in batch:
                 _fail(done, exc)
             return
-        for index, (_, done) in enumerate(batch):
-            if index < len(sessions):
-                _resolve(done, sessions[index])
-            else:  # appends past the history's cap
-                _fail(done, bad_request(HISTORY_FULL, code="history_full"))
+        for (_, done), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                _fail(done, outcome)
+            else:
+                _resolve(done, outcome)
 
-    async def _apply(self, key: str, ops: list[Op]) -> tuple[list[Session], list[Change]]:
-        """Run a batch (appends only, or one replace or remove) in the open transaction: the
-        sessions after each change applied, and those changes."""
+    async def _apply(self, key: str, ops: list[Op]) -> tuple[list[Outcome], list[Change]]:
+        """Run a batch (appends only, or one replace or remove) in the open transaction: what
+        each change came to, and the changes to publish."""
         first = ops[0]
         if isinstance(first, Replace):
             session = await store.replace(self.db, key, first.history)
@@ -142,13 +152,43 @@ class Appender:
             last = session.history[-1] if session.history else None
             change = Change(key, Kind.REMOVE, len(session.history), last, first.index)
             return [session], [change]
-        numbers = [op.number for op in ops if isinstance(op, Append)]
-        sessions = await store.append(self.db, key, numbers)
+        return await self._append(key, [op for op in ops if isinstance(op, Append)])
+
+    async def _append(self, key: str, ops: list[Append]) -> tuple[list[Outcome], list[Change]]:
+        """Appends the batch's new saves. A save whose client id is already stored, or came
+        earlier in this batch, is a retry: it is answered with the session as it is after
+        the batch (or with the refusal its first got)."""
+        stored = await store.saved_client_ids(
+            self.db, key, {op.client_id for op in ops if op.client_id}
+        )
+        first_of: dict[str, int] = {}  # a client id's first save in this batch
+        fresh: list[int] = []  # indexes of the saves to store
+        for index, op in enumerate(ops):
+            if op.client_id is None:
+                fresh.append(index)
+            elif op.client_id not in stored and op.client_id not in first_of:
+                first_of[op.client_id] = index
+                fresh.append(index)
+        sessions = await store.append(
+            self.db, key, [ops[i].number for i in fresh], [ops[i].client_id for i in fresh]
+        )
+        # A new save past the history's cap is refused.
+        outcomes: list[Outcome] = [bad_request(HISTORY_FULL, code="history_full") for _ in ops]
+        for index, session in zip(fresh, sessions, strict=False):
+            outcomes[index] = session
+        if len(fresh) < len(ops):
+            current = sessions[-1] if sessions else await store.get(self.db, key)
+            for index, op in enumerate(ops):
+                first = first_of.get(op.client_id or "", index)
+                if first != index and isinstance(outcomes[first], DomainError):
+                    outcomes[index] = outcomes[first]
+                elif (first != index or op.client_id in stored) and current is not None:
+                    outcomes[index] = current
         changes = [
-            Change(key, Kind.APPEND, len(session.history), number)
-            for session, number in zip(sessions, numbers, strict=False)
+            Change(key, Kind.APPEND, len(session.history), ops[index].number)
+            for index, session in zip(fresh, sessions, strict=False)
         ]
-        return sessions, changes
+        return outcomes, changes
 
 
 def _next_batch(queue: Pending) -> tuple[Pending, Pending]:

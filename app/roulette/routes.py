@@ -80,7 +80,8 @@ async def get_history(request: Request, key: str) -> HTTPResponse:
 
 @bp.post("/save")
 @document(
-    'Append a number (0..36 or "00") to a session, creating it; its watchers are told',
+    'Append a number (0..36 or "00") to a session, creating it; its watchers are told. '
+    "A retry with the same `client_id` is answered with the session, not stored again",
     body=SaveNumber,
     responses={200: Saved, 400: ErrorBody, 429: ErrorBody},
     public=True,
@@ -89,7 +90,8 @@ async def get_history(request: Request, key: str) -> HTTPResponse:
 async def save_number(request: Request) -> HTTPResponse:
     body = _object(request)
     key, number = values.save(body.get("key"), body.get("number"))
-    session = await _roulette(request).save(key, number)
+    client_id = values.client_id(body.get("client_id"))
+    session = await _roulette(request).save(key, number, client_id)
     return respond(Saved.model_construct(success=True, data=session))
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from app.http.bodies import Body
-from app.roulette.values import MAX_HISTORY, MAX_KEY_LENGTH, Number
+from app.roulette.values import MAX_CLIENT_ID_LENGTH, MAX_HISTORY, MAX_KEY_LENGTH, Number
 
 WheelNumber = Annotated[
     Number, Field(description='0..36, or the string "00" (the board\'s 00 cell)')
@@ -31,6 +31,18 @@ RouletteKey = Annotated[
 class SaveNumber(Body):
     key: RouletteKey
     number: WheelNumber
+    client_id: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=MAX_CLIENT_ID_LENGTH,
+                description="the client's id for this save: a retry with the same one is "
+                "answered with the session instead of being stored again",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class ReplaceHistory(Body):

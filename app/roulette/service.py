@@ -28,8 +28,8 @@ class Roulette:
         session = await store.get(self.db, key)
         return session.history if session else []
 
-    async def save(self, key: str, number: Number) -> Session:
-        return await self.appender.append(key, number)
+    async def save(self, key: str, number: Number, client_id: str | None = None) -> Session:
+        return await self.appender.append(key, number, client_id)
 
     async def replace(self, key: str, history: list[Number]) -> Session:
         return await self.appender.replace(key, history)

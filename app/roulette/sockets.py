@@ -86,8 +86,9 @@ class RouletteSockets:
 
     async def save_number(self, conn: Connection, frame: Frame) -> None:
         key, number = values.save(_field(frame, "key"), _field(frame, "number"))
+        client_id = values.client_id(_field(frame, "client_id"))
         await watching.register(self.gateway, conn, key, Dialect.A)
-        self._report(conn, key, self.appender.append(key, number))
+        self._report(conn, key, self.appender.append(key, number, client_id))
 
     async def update_history(self, conn: Connection, frame: Frame) -> None:
         key = values.key(_field(frame, "key"))
@@ -117,7 +118,8 @@ class RouletteSockets:
     async def add(self, conn: Connection, frame: Frame) -> None:
         key = _joined(conn)
         number = values.required_number(_field(frame, "number"))
-        self._report(conn, key, self.appender.append(key, number))
+        client_id = values.client_id(_field(frame, "client_id"))
+        self._report(conn, key, self.appender.append(key, number, client_id))
 
     async def remove(self, conn: Connection, frame: Frame) -> None:
         key = _joined(conn)

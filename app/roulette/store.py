@@ -69,11 +69,26 @@ async def _count(db: Database, key: str) -> int:
     return int(await db.fetch_val(sa.select(sessions.c.count).where(sessions.c.key == key)) or 0)
 
 
-async def append(db: Database, key: str, numbers: Sequence[Number]) -> list[Session]:
-    """Appends what fits of `numbers` (a history holds MAX_HISTORY at most): one upsert, one
-    INSERT, one read of the history. Returns one Session per number appended, each with the
-    history up to and including that number, as a watcher must see it; the numbers past the
-    cap are left out, for the caller to refuse.
+async def saved_client_ids(db: Database, key: str, client_ids: set[str]) -> set[str]:
+    """Which of `client_ids` name a number already in `key`'s history (retried saves)."""
+    if not client_ids:
+        return set()
+    rows = await db.fetch_all(
+        sa.select(numbers_table.c.client_id)
+        .join(sessions, sessions.c.id == numbers_table.c.session_id)
+        .where(sessions.c.key == key, numbers_table.c.client_id.in_(client_ids))
+    )
+    return {row["client_id"] for row in rows}
+
+
+async def append(
+    db: Database, key: str, numbers: Sequence[Number], client_ids: Sequence[str | None] = ()
+) -> list[Session]:
+    """Appends what fits of `numbers` (a history holds MAX_HISTORY at most), each with its
+    client id if `client_ids` gives one: one upsert, one INSERT, one read of the history.
+    Returns one Session per number appended, each with the history up to and including that
+    number, as a watcher must see it; the numbers past the cap are left out, for the caller
+    to refuse.
     """
     room = MAX_HISTORY - await _count(db, key)
     taken = [stored(n) for n in numbers[: max(room, 0)]]
@@ -82,7 +97,7 @@ async def append(db: Database, key: str, numbers: Sequence[Number]) -> list[Sess
     row = await fetch_returned(
         db, _upsert(db, key, sessions.c.count + len(taken), taken[-1], added=len(taken))
     )
-    await _insert(db, row["id"], taken, first=row["count"] - len(taken) + 1)
+    await _insert(db, row["id"], taken, first=row["count"] - len(taken) + 1, client_ids=client_ids)
     history = await _history(db, row["id"])
     whole = len(history)
     return [_session(row, history[: whole - later]) for later in range(len(taken) - 1, -1, -1)]
@@ -97,17 +112,32 @@ async def replace(db: Database, key: str, numbers: list[Number]) -> Session:
     return _session(row, list(numbers))
 
 
-async def _insert(db: Database, session_id: int, values: list[int], *, first: int) -> None:
+async def _insert(
+    db: Database,
+    session_id: int,
+    values: list[int],
+    *,
+    first: int,
+    client_ids: Sequence[str | None] = (),
+) -> None:
     """Multi-row INSERTs of `values` at positions `first`...; chunked because PostgreSQL
-    takes at most 32,767 parameters in one statement (4 a row here)."""
+    takes at most 32,767 parameters in one statement (5 a row here)."""
     now = utcnow()
+    ids = [*client_ids, *[None] * len(values)][: len(values)]
     for start in range(0, len(values), INSERT_CHUNK):
+        end = start + INSERT_CHUNK
         await db.execute(
             numbers_table.insert().values(
                 [
-                    {"session_id": session_id, "position": position, "number": n, "created_at": now}
-                    for position, n in enumerate(
-                        values[start : start + INSERT_CHUNK], start=first + start
+                    {
+                        "session_id": session_id,
+                        "position": position,
+                        "number": n,
+                        "client_id": client_id,
+                        "created_at": now,
+                    }
+                    for position, (n, client_id) in enumerate(
+                        zip(values[start:end], ids[start:end], strict=True), start=first + start
                     )
                 ]
             )

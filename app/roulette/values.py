@@ -16,6 +16,7 @@ DOUBLE_ZERO: Final = "00"
 DOUBLE_ZERO_STORED = 37
 MAX_KEY_LENGTH = 255
 MAX_HISTORY = 10_000
+MAX_CLIENT_ID_LENGTH = 64
 
 Number = int | Literal["00"]
 """0..36, or DOUBLE_ZERO."""
@@ -29,6 +30,7 @@ INVALID_HISTORY = "Invalid history format"
 INVALID_INDEX = "Invalid index"
 HISTORY_FULL = "History is full"
 NO_SESSION_KEY = "client has no session key"
+INVALID_CLIENT_ID = f"client_id must be 1 to {MAX_CLIENT_ID_LENGTH} printable characters"
 
 
 def is_key(value: Any) -> bool:
@@ -94,6 +96,20 @@ def index(value: Any) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise bad_request(INVALID_INDEX)
+    return value
+
+
+def client_id(value: Any) -> str | None:
+    """A save's optional id, chosen by the client (a UUID, a counter): its retries carry the
+    same one and are stored once. Not a contract field: the seeds' clients send none."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= MAX_CLIENT_ID_LENGTH
+        or not value.isprintable()
+    ):
+        raise bad_request(INVALID_CLIENT_ID)
     return value
 
 

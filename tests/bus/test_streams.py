@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from app.bus import streams
 from app.bus.streams import StreamQueue
 from tests.fixtures.redis_server import RedisServer
 
@@ -60,3 +61,21 @@ async def test_dead_letter_keeps_the_job_and_its_error_and_acks(queue: StreamQue
     assert fields["job"] == "bad" and fields["source_id"] == entry.id
     assert fields["error"] == "InternalServerError: 500" and fields["deliveries"] == "1"
     assert await queue.backlog() == 1  # only "next" remains
+
+
+async def test_a_backlog_is_never_trimmed_and_acknowledged_jobs_leave_the_stream(
+    queue: StreamQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18, item 5: with nobody consuming, jobs pile up; none may be trimmed away, however
+    small the cap (here 10, under Redis's 100-entry nodes that approximate trimming drops)."""
+    monkeypatch.setattr(streams, "STREAM_MAXLEN", 10)
+    for n in range(500):
+        await queue.add({"job": str(n)})
+    entries = await queue.read_new("a", count=1000, block_ms=100)
+    assert [entry.fields["job"] for entry in entries] == [str(n) for n in range(500)]
+    assert await queue.backlog() == 500
+    for entry in entries[:-1]:
+        await queue.ack(entry.id)
+    await queue.dead_letter(entries[-1], "failed")
+    assert await queue.redis.xlen(queue.stream) == 0  # acknowledged work is not kept
+    assert await queue.backlog() == 0

@@ -171,3 +171,20 @@ async def test_join_pool_queues_a_live_user_once_and_never_one_in_a_room(redis: 
     assert found.partner == "a"
     assert await store.join_pool("a") == (0, 1)  # in a room now: not queued again
     assert await store.join_pool("ghost") == (0, 1)  # no presence: never queued
+
+
+async def test_a_dead_workers_user_who_is_back_online_keeps_their_new_room(
+    redis: Redis,
+) -> None:
+    """Issue 18, to check: the janitor saw a dead worker's user offline, but before it ended
+    their room they reconnected to a live worker and were matched again. The janitor's leave
+    is conditional on the user being offline, in the same script."""
+    store = MatchStore(redis, redis)
+    await online(redis, "back", "partner")
+    await store.find("back", "new-room")
+    await store.find("partner", "new-room")
+    left = await store.leave("back", REASON_LOST, only_if_offline=True)
+    assert (left.partner, left.room_id, left.rooms) == ("", "", 1)  # the new room stands
+    await redis.delete(presence_key("back"))  # really gone this time
+    left = await store.leave("back", REASON_LOST, only_if_offline=True)
+    assert (left.partner, left.room_id, left.rooms) == ("partner", "new-room", 0)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from app.media.registry import LIVE_KEY
 from tests.fixtures.ports import free_port
 from tests.fixtures.postgres_server import PostgresServer
 from tests.fixtures.processes import scratch_dir, spawn_logged, stop_group, wait_ready
@@ -34,6 +35,9 @@ MEDIA_ENV = {
     "MEDIA_HEARTBEAT_TTL": "2s",
     "MEDIA_INACTIVITY_TIMEOUT": "5s",
     "STUN_SERVERS": "",
+    # Every media test places its calls from 127.0.0.1 (tests/media/test_media_limits.py
+    # checks the limit on a server of its own).
+    "MEDIA_OFFERS_PER_MINUTE": "100000",
 }
 
 
@@ -65,7 +69,7 @@ class MediaWorkerProcess:
         self.process = spawn_logged(command, self.env, self.log_path, cwd=ROOT)
         wait_ready(
             self.process,
-            lambda: bool(redis_client.exists(f"voxhub:media:worker:{self.worker_id}")),
+            lambda: redis_client.zscore(LIVE_KEY, self.worker_id) is not None,
             timeout,
             f"media worker {self.worker_id}",
             self.log_path,

@@ -9,6 +9,8 @@ from weakref import WeakKeyDictionary
 
 import httpx
 
+from app.auth.tokens import issue_token
+from tests.fixtures.voxhub_server import TEST_JWT_SECRET
 from tests.ws.client import WsClient
 
 
@@ -30,6 +32,25 @@ async def register(http: httpx.AsyncClient) -> User:
     assert response.status_code == 201, response.text
     body = response.json()
     return User(body["user"]["id"], body["access_token"])
+
+
+async def top_up(http: httpx.AsyncClient, user: User, tokens: int) -> int:
+    """Credit `user` through seed 000's `PUT /api/tokens` (a service token); the new balance.
+    AI work is paid from the balance of the member who turned it on."""
+    service = issue_token(TEST_JWT_SECRET, "messenger-tests", "service", 600)
+    response = await http.put(
+        "/api/tokens",
+        json={"user_id": user.id, "tokens_to_add": tokens},
+        headers={"Authorization": f"Bearer {service}"},
+    )
+    assert response.status_code == 200, response.text
+    return int(response.json()["data"]["new_balance"])
+
+
+async def balance(http: httpx.AsyncClient, user: User) -> int:
+    response = await http.get("/api/tokens", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return int(response.json()["data"]["token_balance"])
 
 
 async def create_chat(http: httpx.AsyncClient, owner: User, *others: User) -> dict[str, Any]:

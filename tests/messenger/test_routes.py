@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from tests.fixtures.voxhub_server import VoxhubServer
 from tests.messenger.helpers import create_chat, post, register
-
-
-@pytest.fixture
-async def http(cluster: VoxhubServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cluster.url, timeout=10) as client:
-        yield client
 
 
 async def test_chats_are_visible_to_members_only(http: httpx.AsyncClient) -> None:

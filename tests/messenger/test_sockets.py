@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from tests.fixtures.voxhub_server import VoxhubServer
 from tests.messenger.helpers import create_chat, frame_of, post, register, socket_for
 from tests.ws.client import WsClient, close_all
-
-
-@pytest.fixture
-async def http(cluster: VoxhubServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cluster.url, timeout=10) as client:
-        yield client
 
 
 async def test_members_on_two_workers_and_a_second_device_get_every_message(

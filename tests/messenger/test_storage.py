@@ -16,6 +16,10 @@ from app.messenger import storage
 from app.messenger.ai.jobs import ADVICE, AUTOREPLY, AiJob
 
 
+async def _free() -> None:
+    """An AI answer's charge where none is the point of the test."""
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     settings = Settings.from_env({"DATABASE_URL": database_url}, dotenv=False)
@@ -69,17 +73,24 @@ async def test_each_ai_job_is_answered_once(db: Database) -> None:
     source = await storage.insert_message(db, chat_id, ada, "question")
     advice_job = AiJob(ADVICE, chat_id, source.id, bob)
     assert not await storage.ai_answered(db, advice_job)
-    advice = await storage.store_advice(db, advice_job, "say yes")
+    charged: list[str] = []
+
+    async def charge() -> None:
+        charged.append("paid")
+
+    advice = await storage.store_advice(db, advice_job, "say yes", charge)
     assert advice and advice.message_id == source.id
-    assert await storage.store_advice(db, advice_job, "say no") is None
+    assert await storage.store_advice(db, advice_job, "say no", charge) is None
+    assert charged == ["paid"]  # the duplicate is neither stored nor charged
     assert await storage.ai_answered(db, advice_job)
     assert [a.text for a in await storage.advice_page(db, chat_id, bob, None, 50)] == ["say yes"]
     assert await storage.advice_page(db, chat_id, ada, None, 50) == []
 
     reply_job = AiJob(AUTOREPLY, chat_id, source.id, bob)
-    reply = await storage.store_autoreply(db, reply_job, "yes")
+    reply = await storage.store_autoreply(db, reply_job, "yes", charge)
     assert reply and reply.sender_id == bob and reply.ai_generated is True
-    assert await storage.store_autoreply(db, reply_job, "again") is None
+    assert await storage.store_autoreply(db, reply_job, "again", charge) is None
+    assert charged == ["paid", "paid"]
     # The losing attempt's message was rolled back with its job key.
     texts = [m.text for m in await storage.message_page(db, chat_id, None, None, 50)]
     assert texts == ["question", "yes"]
@@ -105,7 +116,7 @@ async def test_a_message_and_its_ai_jobs_commit_together(db: Database) -> None:
     await storage.set_ai_mode(db, chat_id, ada, AUTOREPLY)
     members = await storage.members_of(db, chat_id)
     job = AiJob(AUTOREPLY, chat_id, message.id, ada)  # ada's AI replies in her name
-    reply = await storage.store_autoreply(db, job, "an AI reply", members)
+    reply = await storage.store_autoreply(db, job, "an AI reply", _free, members)
     assert reply is not None
     assert await storage.parked_ai_jobs(db, older_than=-60, limit=10) == [
         AiJob(ADVICE, chat_id, reply.id, bob)

@@ -124,3 +124,20 @@ async def test_appends_past_the_cap_are_refused_and_the_rest_kept(
     assert done[2].result().history == [1, 2, 3]
     with pytest.raises(DomainError, match="History is full"):
         done[3].result()
+
+
+async def test_a_client_id_twice_in_one_batch_is_stored_once(services: Services) -> None:
+    """Saves queued together commit in one batch: a retry queued behind its first (the
+    client gave up waiting and sent it again) is answered with the batch's session."""
+    saves = _appender(services)
+    queued = [
+        saves.append("k", 1, "first"),
+        saves.append("k", 2),
+        saves.append("k", 1, "first"),
+        saves.append("k", 3, "third"),
+    ]
+    await saves.drain()
+    assert [saved.result().history for saved in queued] == [[1], [1, 2], [1, 2, 3], [1, 2, 3]]
+    assert (await saves.append("k", 3, "third")).history == [1, 2, 3]
+    assert (await saves.replace("k", [])).history == []
+    assert (await saves.append("k", 3, "third")).history == [3]  # a replace clears the ids

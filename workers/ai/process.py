@@ -13,6 +13,7 @@ import os
 import signal
 from functools import partial
 
+from app.accounts.charges import LedgerCharges
 from app.accounts.realtime import create_client
 from app.bus import Hub, create_redis
 from app.config import Settings
@@ -39,7 +40,10 @@ async def serve(settings: Settings, consumer: str, concurrency: int) -> None:
         return
     db = await connect_database(settings)
     redis = create_redis(settings)
-    messenger = Messenger(db, redis, settings, partial(send_to_users, Hub(redis)))
+    # AI work is charged through accounts' ledger, as in the API workers (`app/db/charges.py`).
+    messenger = Messenger(
+        db, redis, settings, partial(send_to_users, Hub(redis)), LedgerCharges(db)
+    )
     engine = AiWorker.for_messenger(messenger, consumer=consumer, concurrency=concurrency)
     await engine.start()
     # Metered Realtime calls' sidebands, held here too (see workers/realtime).

@@ -42,6 +42,22 @@ chat_members = sa.Table(
     sa.Index("ix_chat_members_user_id", "user_id"),
 )
 
+# `user_id` refuses to be put in a chat by `blocked_id` (chats are created with their members).
+chat_blocks = sa.Table(
+    "chat_blocks",
+    metadata,
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "blocked_id",
+        sa.BigInteger,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    created_at(),
+)
+
 messages = sa.Table(
     "messages",
     metadata,
@@ -58,6 +74,8 @@ messages = sa.Table(
     created_at(),
     sa.UniqueConstraint("sender_id", "client_msg_id", name="uq_messages_sender_client_msg"),
     sa.Index("ix_messages_chat_id_id", "chat_id", "id"),
+    # A sender's newest messages, for their per-minute limit.
+    sa.Index("ix_messages_sender_id_id", "sender_id", "id"),
 )
 
 

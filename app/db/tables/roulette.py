@@ -34,7 +34,10 @@ roulette_numbers = sa.Table(
     ),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("number", sa.SmallInteger, nullable=False),
+    # The saving client's id for it (optional): a retried save with the same id is stored once.
+    sa.Column("client_id", sa.String(64)),
     created_at(),
     sa.UniqueConstraint("session_id", "position", name="uq_roulette_numbers_session_position"),
+    sa.UniqueConstraint("session_id", "client_id", name="uq_roulette_numbers_session_client_id"),
     sa.CheckConstraint("number >= 0 AND number <= 37", name="number_on_the_wheel"),
 )

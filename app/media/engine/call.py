@@ -5,7 +5,10 @@ installs the packet tap, opens the recording and returns the SDP answer (with
 candidates: aiortc gathers before answering). The call then ends exactly once,
 for the first of: the caller hangs up (DTLS close or RTCP BYE), ICE/DTLS fails,
 no packet for ``inactivity_timeout`` seconds (aiortc alone takes ~30 s to notice
-a vanished peer), or :meth:`Call.close` (API hang-up, worker shutdown). Ending
+a vanished peer), no connection ``connect_timeout`` seconds after the answer,
+``max_call_seconds`` reached, the recording reaching ``recording_max_bytes``, or
+:meth:`Call.close` (API hang-up, worker shutdown). The last three bound what one
+caller can hold of a worker's slots and of the recordings disk. Ending
 closes the peer connection, writes the queued packets and the EOS page, and
 reports the outcome to ``on_end``.
 """
@@ -29,10 +32,11 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from app.compat.aioice_host_pinning import IcePolicy, apply_ice_policy
 from app.compat.aiortc_rtp_tap import OpusTap, ReceivedPacket, install_opus_tap
 from app.media.engine.echo import DEFAULT_ECHO_QUEUE, EchoTrack
-from app.media.engine.ice import MediaTurn, rtc_configuration
+from app.media.engine.ice import MediaTurn, Network, rtc_configuration, without_denied_candidates
 from app.media.engine.ogg_writer import OggOpusWriter
 from app.media.engine.recorder import DEFAULT_RECORD_QUEUE, Recorder
 from app.media.protocol import RECORDING_FILENAME
+from app.media.sdp import MAX_SECTIONS
 
 log = logging.getLogger("voxhub.media")
 
@@ -50,12 +54,15 @@ class EndReason(enum.StrEnum):
     CLOSED = "closed"
     SHUTDOWN = "shutdown"
     INACTIVITY = "inactivity"
+    MAX_DURATION = "max_duration"
+    RECORDING_LIMIT = "recording_limit"
+    NOT_CONNECTED = "not_connected"
     ICE_FAILED = "ice_failed"
     ERROR = "error"
 
     @property
     def failed(self) -> bool:
-        return self in (EndReason.ICE_FAILED, EndReason.ERROR)
+        return self in (EndReason.ICE_FAILED, EndReason.NOT_CONNECTED, EndReason.ERROR)
 
 
 @dataclass
@@ -67,6 +74,10 @@ class CallSettings:
     turn: MediaTurn | None = None
     ice_policy: IcePolicy = field(default_factory=IcePolicy)
     inactivity_timeout: float = 15.0
+    connect_timeout: float = 10.0
+    max_call_seconds: float = 3600.0
+    recording_max_bytes: int | None = None
+    denied_peer_networks: tuple[Network, ...] = ()
     echo_queue_size: int = DEFAULT_ECHO_QUEUE
     record_queue_size: int = DEFAULT_RECORD_QUEUE
     packets_per_page: int = 5
@@ -119,6 +130,8 @@ def validate_offer(offer_sdp: str) -> None:
         description = aiortc_sdp.SessionDescription.parse(offer_sdp)
     except Exception as exc:  # the parser raises assorted errors on garbage
         raise OfferError(f"unparsable SDP offer: {exc.__class__.__name__}") from exc
+    if len(description.media) > MAX_SECTIONS:  # also refused by the API (app/media/sdp.py)
+        raise OfferError(f"the offer has more than {MAX_SECTIONS} media sections")
     audio = [m for m in description.media if m.kind == "audio" and m.port != 0]
     if not audio:
         raise OfferError("the offer has no audio section")
@@ -194,6 +207,7 @@ class Call:
             transceiver = pc.addTransceiver(self.echo, direction="sendrecv")
             transceiver.setCodecPreferences(_opus_capability())
             self._tap = install_opus_tap(transceiver.receiver, self._on_packet)
+            offer_sdp = without_denied_candidates(offer_sdp, self.settings.denied_peer_networks)
             try:
                 await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             except Exception as exc:  # everything here is about the caller's SDP
@@ -208,7 +222,11 @@ class Call:
             pc.on("connectionstatechange", self._on_connection_state)
             apply_ice_policy(pc, self.settings.ice_policy)
             writer = await asyncio.to_thread(self._open_writer)
-            self.recorder = Recorder(writer, queue_size=self.settings.record_queue_size)
+            self.recorder = Recorder(
+                writer,
+                queue_size=self.settings.record_queue_size,
+                max_bytes=self.settings.recording_max_bytes,
+            )
             self.recorder.start()
 
             await pc.setLocalDescription(await pc.createAnswer())
@@ -331,7 +349,7 @@ class Call:
 
     async def _watchdog(self) -> None:
         interval = self.settings.watchdog_interval
-        timeout = self.settings.inactivity_timeout
+        answered_at = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             if self.recorder is not None:
@@ -341,9 +359,23 @@ class Call:
                     log.exception("recording maintenance failed")
                     self.end(EndReason.ERROR)
                     return
-            if time.monotonic() - self.last_packet_at > timeout:
-                self.end(EndReason.INACTIVITY)
+            reason = self._limit_reached(time.monotonic(), answered_at)
+            if reason is not None:
+                self.end(reason)
                 return
+
+    def _limit_reached(self, now: float, answered_at: float) -> EndReason | None:
+        """Why the call must end now, if it must (checked by the watchdog)."""
+        settings = self.settings
+        if self.state == "connecting" and now - answered_at > settings.connect_timeout:
+            return EndReason.NOT_CONNECTED
+        if now - self.last_packet_at > settings.inactivity_timeout:
+            return EndReason.INACTIVITY
+        if now - answered_at > settings.max_call_seconds:
+            return EndReason.MAX_DURATION
+        if self.recorder is not None and self.recorder.full:
+            return EndReason.RECORDING_LIMIT
+        return None
 
     async def _finalize(self) -> None:
         current = asyncio.current_task()

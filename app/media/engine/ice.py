@@ -47,6 +47,39 @@ def parse_host_addresses(text: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(addresses)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(items: Sequence[str]) -> tuple[Network, ...]:
+    """CIDR blocks (`10.0.0.0/8`, `fe80::/10`), validated."""
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+
+
+def without_denied_candidates(sdp: str, denied: Sequence[Network]) -> str:
+    """The offer without the `a=candidate` lines whose address is in `denied`.
+
+    ICE sends STUN binding requests to every address a caller's candidates name. A media
+    worker on the host network would otherwise probe whatever the caller lists (the node's
+    private network, the cloud's metadata address) with UDP from inside. A caller behind such
+    an address still connects: its packets arrive from its real address, which ICE learns as
+    a peer-reflexive candidate. Hostnames (mDNS `.local`) are left to aioice, which does not
+    resolve them."""
+    if not denied:
+        return sdp
+    kept = []
+    for line in sdp.splitlines(keepends=True):
+        if line.startswith("a=candidate:"):
+            parts = line.split()
+            try:
+                address = ipaddress.ip_address(parts[4]) if len(parts) > 4 else None
+            except ValueError:
+                address = None
+            if address is not None and any(address in network for network in denied):
+                continue
+        kept.append(line)
+    return "".join(kept)
+
+
 def ice_servers(
     stun_urls: Sequence[str] = (),
     turn_url: str | None = None,

@@ -5,6 +5,10 @@ recorder puts them back in sequence-number order within a small window, drops
 late duplicates, and keeps the file's timeline equal to the RTP timeline: when
 packets are missing (loss, or a sender's DTX pause) it writes zero-length Opus
 frames, which decoders conceal, instead of silently shortening the recording.
+Concealment never lets the file run ahead of the real clock (more than
+``clock_slack`` seconds past the time since the first packet arrived): a sender
+jumping its RTP timestamps forward would otherwise have each packet buy up to a
+minute of concealment, hundreds of writes on the event loop, per packet sent.
 
 Packets reach the recorder through a bounded queue (seed: 2000 packets, 40 s of
 audio) so that slow storage never stalls the event loop that also runs the
@@ -18,6 +22,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Final
 
 from app.compat.aiortc_rtp_tap import ReceivedPacket
@@ -34,6 +39,12 @@ from app.media.engine.opus import (
 log = logging.getLogger("voxhub.media")
 
 DEFAULT_RECORD_QUEUE: Final = 2000
+# How far the recording may run ahead of the time since its first packet: jitter and the
+# reorder window, not a budget a sender can spend on timestamp jumps.
+DEFAULT_CLOCK_SLACK: Final = 1.0
+
+Arrival = tuple[ReceivedPacket, float]
+"""A packet and when it reached the recorder (the clock's reading)."""
 
 
 class Recorder:
@@ -48,13 +59,20 @@ class Recorder:
         max_gap_seconds: float = 60.0,
         sync_interval: float = 1.0,
         max_page_age: float = 0.5,
+        max_bytes: int | None = None,
+        clock_slack: float = DEFAULT_CLOCK_SLACK,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.writer = writer
+        self.max_bytes = max_bytes
+        self.clock_slack = clock_slack
+        self.clock = clock
+        self._first_arrival: float | None = None
         self.reorder_window = reorder_window
         self.max_gap_samples = int(max_gap_seconds * SAMPLE_RATE)
         self.sync_interval = sync_interval
         self.max_page_age = max_page_age
-        self._queue: asyncio.Queue[ReceivedPacket | None] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[Arrival | None] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
         self._sync_task: asyncio.Future[None] | None = None
         self._last_sync = time.monotonic()
@@ -63,7 +81,7 @@ class Recorder:
         # reorder state
         self._ssrc: int | None = None
         self._expected = 0
-        self._buffer: dict[int, ReceivedPacket] = {}
+        self._buffer: dict[int, Arrival] = {}
         self._last_end_ts: int | None = None
         # counters
         self.received = 0
@@ -75,6 +93,8 @@ class Recorder:
         """Payloads that are not valid Opus packets."""
         self.concealed_frames = 0
         """Zero-length frames written for packets that never arrived."""
+        self.full = False
+        """The file reached ``max_bytes``: nothing more is written (the call ends)."""
 
     @property
     def queue_size(self) -> int:
@@ -103,7 +123,7 @@ class Recorder:
             return
         self.received += 1
         try:
-            self._queue.put_nowait(packet)
+            self._queue.put_nowait((packet, self.clock()))
         except asyncio.QueueFull:
             self.dropped += 1
 
@@ -168,8 +188,11 @@ class Recorder:
 
     # -- ordering ---------------------------------------------------------
 
-    def _accept(self, packet: ReceivedPacket) -> None:
+    def _accept(self, item: Arrival) -> None:
         """Insert one packet into the reorder window and write what is ready."""
+        packet, arrival = item
+        if self._first_arrival is None:
+            self._first_arrival = arrival
         if packet.ssrc != self._ssrc:
             # A new source (first packet, or the sender restarted): finish the
             # old one and start a fresh sequence/timestamp space.
@@ -181,7 +204,7 @@ class Recorder:
         if (seq - self._expected) & 0xFFFF >= 0x8000 or seq in self._buffer:
             self.late += 1
             return
-        self._buffer[seq] = packet
+        self._buffer[seq] = item
         self._write_ready()
         if len(self._buffer) > self.reorder_window:
             # The expected packet is overdue: give it up and move on.
@@ -202,7 +225,11 @@ class Recorder:
             self._expected = self._oldest_buffered()
             self._write_ready()
 
-    def _write(self, packet: ReceivedPacket) -> None:
+    def _write(self, item: Arrival) -> None:
+        packet, arrival = item
+        if self.max_bytes is not None and self.writer.bytes_written >= self.max_bytes:
+            self.full = True
+            return
         payload = packet.payload
         try:
             samples = packet_samples(payload)
@@ -212,9 +239,15 @@ class Recorder:
         if self._last_end_ts is not None:
             gap = (packet.timestamp - self._last_end_ts) & 0xFFFFFFFF
             if 0 < gap <= self.max_gap_samples:
-                self._conceal(gap, payload[0])
+                self._conceal(min(gap, self._room(arrival)), payload[0])
         self.writer.write_packet(payload)
         self._last_end_ts = (packet.timestamp + samples) & 0xFFFFFFFF
+
+    def _room(self, arrival: float) -> int:
+        """Samples the file may still grow by before running ahead of the real clock."""
+        elapsed = arrival - (self._first_arrival if self._first_arrival is not None else arrival)
+        allowed = (elapsed + self.clock_slack) * SAMPLE_RATE
+        return max(0, int(allowed - self.writer.duration * SAMPLE_RATE))
 
     def _conceal(self, gap: int, toc: int) -> None:
         """Fill ``gap`` samples with zero-length frames of the next packet's mode."""

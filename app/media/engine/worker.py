@@ -1,7 +1,7 @@
 """A media worker: owns calls, takes offers from Redis only while it has a free slot.
 
-* Registers `voxhub:media:worker:<id>` with its calls and capacity, refreshed every third of
-  `MEDIA_HEARTBEAT_TTL`; the key disappears when the process does, which is how API workers,
+* Heartbeats its calls and capacity into the registry (`app/media/registry.py`) every third of
+  `MEDIA_HEARTBEAT_TTL`; its entry expires when the process dies, which is how API workers,
   `/health` and other media workers learn that its calls are gone.
 * Takes offers (BRPOP on the shared queue) only while `calls < MEDIA_MAX_CALLS`; the slot is
   reserved before answering, so the limit holds under any concurrency.
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import socket
@@ -32,7 +33,8 @@ from app.compat.aioice_host_pinning import IcePolicy
 from app.config import ConfigError, Settings
 from app.media import metrics
 from app.media.engine.call import Call, CallSettings, EndReason, OfferError
-from app.media.engine.ice import MediaTurn, ice_servers, parse_host_addresses
+from app.media.engine.ice import MediaTurn, ice_servers, parse_host_addresses, parse_networks
+from app.media.engine.retention import sweep, sweep_interval
 from app.media.protocol import (
     OFFER_QUEUE,
     REPLY_TTL_SECONDS,
@@ -66,6 +68,12 @@ def call_settings_from(settings: Settings, worker_id: str = "media") -> CallSett
         host_addresses = parse_host_addresses(settings.media_host_addresses)
     except ValueError as exc:
         raise ConfigError(f"invalid MEDIA_HOST_ADDRESSES: {exc}") from None
+    try:
+        denied = parse_networks(settings.media_denied_peer_networks)
+    except ValueError as exc:
+        raise ConfigError(f"invalid MEDIA_DENIED_PEER_NETWORKS: {exc}") from None
+    own = [ipaddress.ip_address(address) for address in host_addresses]
+    denied = tuple(network for network in denied if not any(a in network for a in own))
     return CallSettings(
         recordings_dir=Path(settings.recordings_dir),
         ice_servers=ice_servers(
@@ -84,6 +92,10 @@ def call_settings_from(settings: Settings, worker_id: str = "media") -> CallSett
             udp_ports=settings.media_udp_ports,
         ),
         inactivity_timeout=settings.media_inactivity_timeout,
+        connect_timeout=settings.media_connect_timeout,
+        max_call_seconds=settings.media_max_call_seconds,
+        recording_max_bytes=settings.recording_max_bytes,
+        denied_peer_networks=denied,
     )
 
 
@@ -127,6 +139,7 @@ class MediaWorker:
         self._loops = [
             asyncio.create_task(self._offer_loop(), name="media-offers"),
             asyncio.create_task(self._heartbeat_loop(), name="media-heartbeat"),
+            asyncio.create_task(self._retention_loop(), name="media-retention"),
         ]
         log.info(
             "media worker %s up: capacity %d, recordings in %s",
@@ -355,6 +368,22 @@ class MediaWorker:
                 if failed:
                     metrics.lost_worker_calls.inc(failed)
                     log.warning("marked %d calls of lost media workers failed", failed)
+
+    async def _retention_loop(self) -> None:
+        """Delete recordings older than RECORDING_RETENTION (`app/media/engine/retention.py`)."""
+        retention = self.settings.recording_retention
+        while True:
+            try:
+                removed = await asyncio.to_thread(
+                    sweep, self.settings.recordings_dir, retention, set(self.calls)
+                )
+            except Exception:
+                log.exception("sweeping expired recordings failed")
+            else:
+                if removed:
+                    metrics.recordings_expired.inc(removed)
+                    log.info("deleted %d recordings older than %.0f s", removed, retention)
+            await asyncio.sleep(sweep_interval(retention))
 
     def _report_counters(self, call: Call) -> None:
         """Add what a call wrote/dropped since the last report to the counters."""

@@ -7,6 +7,8 @@ counts attempts, and retrying in two layers would multiply the load on a failing
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from openai import APIStatusError, AsyncOpenAI
 
 from app.config import Settings
@@ -30,6 +32,14 @@ def is_permanent(exc: BaseException) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Completion:
+    text: str
+    tokens: int
+    """What the model reported the call cost (`usage.total_tokens`; 0 when not reported):
+    charged to the member the job works for."""
+
+
 class AiClient:
     def __init__(self, settings: Settings) -> None:
         self.api = settings.ai_api
@@ -41,7 +51,7 @@ class AiClient:
             max_retries=SDK_RETRIES,
         )
 
-    async def complete(self, instructions: str, prompt: str) -> str:
+    async def complete(self, instructions: str, prompt: str) -> Completion:
         if self.api == "chat":
             completion = await self.client.chat.completions.create(
                 model=self.model,
@@ -51,15 +61,17 @@ class AiClient:
                 ],
             )
             text = (completion.choices[0].message.content or "") if completion.choices else ""
+            tokens = completion.usage.total_tokens if completion.usage else 0
         else:
             response = await self.client.responses.create(
                 model=self.model, instructions=instructions, input=prompt
             )
             text = response.output_text
+            tokens = response.usage.total_tokens if response.usage else 0
         text = text.strip()
         if not text:
             raise EmptyAnswer("the model returned no text")
-        return text
+        return Completion(text, max(0, tokens))
 
     async def close(self) -> None:
         await self.client.close()

@@ -206,7 +206,7 @@ class AiWorker:
         )
 
     async def answer(self, job: AiJob) -> str:
-        """Answer one job; returns its outcome: answered, duplicate or skipped."""
+        """Answer one job; returns its outcome: answered, duplicate, skipped or unpaid."""
         db = self.messenger.db
         if await storage.ai_answered(db, job):
             return "duplicate"
@@ -218,12 +218,15 @@ class AiWorker:
         )
         if not transcript or transcript[-1].id != job.message_id:
             return "skipped"  # the message is gone
+        if not await self.messenger.can_pay(job):
+            return "unpaid"  # the member was told; their balance pays for no more calls
         started = time.perf_counter()
-        text = (await self.ai.complete(*build_prompt(job, transcript)))[:MAX_TEXT]
+        completion = await self.ai.complete(*build_prompt(job, transcript))
         ai_latency.observe(time.perf_counter() - started)
+        text = completion.text[:MAX_TEXT]
         stored: Advice | Message | None
         if job.kind == ADVICE:
-            stored = await self.messenger.post_ai_advice(job, text)
+            stored = await self.messenger.post_ai_advice(job, text, completion.tokens)
         else:
-            stored = await self.messenger.post_ai_reply(job, text)
+            stored = await self.messenger.post_ai_reply(job, text, completion.tokens)
         return "duplicate" if stored is None else "answered"

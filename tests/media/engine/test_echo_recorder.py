@@ -130,3 +130,33 @@ async def test_recorder_invalid_payloads_and_a_new_ssrc(tmp_path: Path) -> None:
     recorder = await record(tmp_path, packets)
     assert recorder.invalid == 1
     assert recorder.packets_written == 5 and recorder.concealed_frames == 0
+
+
+async def test_timestamp_jumps_buy_no_concealment_beyond_the_real_clock(tmp_path: Path) -> None:
+    """Issue 18, to check: a sender jumping its RTP timestamps 59 s forward on every packet
+    made the recorder write a minute of concealment per packet, on the event loop. Now the
+    file never runs ahead of the time since its first packet (plus a second of slack)."""
+    now = [100.0]
+    recorder = Recorder(OggOpusWriter(tmp_path / "r.ogg"), clock=lambda: now[0])
+    recorder.start()
+    jump = 59 * 48_000
+    for index in range(100):  # 100 packets in 2 s of real time, each 59 s "later"
+        packet = rtp(index)
+        recorder.push(packet._replace(timestamp=(packet.timestamp + index * jump) & 0xFFFFFFFF))
+        now[0] += 0.02
+    await recorder.close()
+    assert recorder.duration <= 2 + 1
+    assert recorder.concealed_frames <= 1 * 50  # the slack's second, at most
+
+
+async def test_a_real_pause_is_still_concealed(tmp_path: Path) -> None:
+    """A sender that really stops for 3 s (DTX) keeps its timeline: 3 s passed."""
+    now = [0.0]
+    recorder = Recorder(OggOpusWriter(tmp_path / "r.ogg"), clock=lambda: now[0])
+    recorder.start()
+    for index in [*range(10), *range(160, 170)]:  # packets 10..159 never sent: 3 s
+        now[0] = index * 0.02
+        recorder.push(rtp(index))
+    await recorder.close()
+    assert recorder.concealed_frames == 150
+    assert recorder.duration == pytest.approx(170 * 0.02 - DEFAULT_PRE_SKIP / 48_000)

@@ -91,6 +91,8 @@ def ai_server(
         AI_CLAIM_IDLE="1s",
         AI_MAX_ATTEMPTS=str(AI_MAX_ATTEMPTS),
         RATE_LIMIT_PER_MINUTE="100000",
+        # Members start with nothing: the tests give each the tokens its AI work costs.
+        DEFAULT_TOKEN_BALANCE="0",
     )
     server.start()
     yield server

@@ -30,7 +30,8 @@ async def test_both_apis_return_the_model_text(api: str) -> None:
         route.text = "  be kind  "
         client = _client(fake, api)
         try:
-            assert await client.complete("advise", "you: hi") == "be kind"
+            completion = await client.complete("advise", "you: hi")
+            assert (completion.text, completion.tokens) == ("be kind", 15)
         finally:
             await client.close()
         assert route.count == 1

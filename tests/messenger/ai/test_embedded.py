@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures.fake_openai import FakeOpenAI
 from tests.fixtures.voxhub_server import VoxhubServer
-from tests.messenger.helpers import create_chat, post, register
+from tests.messenger.helpers import create_chat, post, register, top_up
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ async def test_autoreply_in_the_embedded_process(
     async with httpx.AsyncClient(base_url=embedded_ai.url, timeout=10) as http:
         ada, bob = await register(http), await register(http)
         chat_id = (await create_chat(http, ada, bob))["id"]
+        await top_up(http, bob, 1000)  # AI work is paid by the member who turned it on
         mode = await http.put(
             f"/api/chats/{chat_id}/ai", json={"mode": "autoreply"}, headers=bob.headers
         )

@@ -15,11 +15,22 @@ from tests.fixtures.fake_openai import FakeOpenAI
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.voxhub_server import VoxhubServer
 from tests.messenger.ai.conftest import AI_MAX_ATTEMPTS, AiWorkerProcess
-from tests.messenger.helpers import User, create_chat, frame_of, post, register, socket_for
+from tests.messenger.helpers import (
+    User,
+    create_chat,
+    frame_of,
+    post,
+    register,
+    socket_for,
+    top_up,
+)
 from tests.ws.client import WsClient, close_all
 
 
 async def _set_mode(http: httpx.AsyncClient, user: User, chat_id: int, mode: str) -> None:
+    """AI on needs tokens to pay for it: the member gets some first."""
+    if mode != "off":
+        await top_up(http, user, 1000)
     response = await http.put(f"/api/chats/{chat_id}/ai", json={"mode": mode}, headers=user.headers)
     assert response.status_code == 200, response.text
     assert {"user_id": user.id, "ai_mode": mode} in response.json()["members"]
