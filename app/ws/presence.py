@@ -73,16 +73,6 @@ async def forget_worker(redis: Redis, worker_id: str) -> None:
         await pipe.execute()
 
 
-async def online_users(redis: Redis) -> int:
-    """Distinct users on live workers (a user with sockets on two workers counts once)."""
-    alive = await live_workers(redis)
-    if not alive:
-        return 0
-    if len(alive) == 1:
-        return int(await redis.scard(users_key(alive[0])))
-    return len(await redis.sunion([users_key(w) for w in alive]))
-
-
 async def live_workers(redis: Redis) -> list[str]:
     workers = texts(await redis.smembers(WORKERS_KEY))
     return [w for w in sorted(workers) if await redis.exists(alive_key(w))]
