@@ -175,7 +175,10 @@ def document(
         body=_content(body) if body is not None else None,
         parameter=[Parameter(name, schema, "query") for name, schema in query] or None,
         response=[
-            Response(shape if isinstance(shape, str) else _content(shape), status=status)
+            # A bare string is a response without a body: its description, and no content.
+            Response({}, status=status, description=shape)
+            if isinstance(shape, str)
+            else Response(_content(shape), status=status)
             for status, shape in responses.items()
         ],
         secured=None if public else {"bearer": []},

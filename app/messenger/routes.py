@@ -145,7 +145,7 @@ async def block_user(request: Request) -> HTTPResponse:
 @bp.delete("/blocks/<user_id:int>")
 @document(
     "Unblock a user (204)",
-    responses=_answers((204, "unblocked"), 401, 403),
+    responses=_answers((204, "unblocked"), 401, 403, 404),  # 404: a path that names nobody
     tag="messenger",
 )
 async def unblock_user(request: Request, user_id: int) -> HTTPResponse:

@@ -29,7 +29,7 @@ def test_live_message_and_advice_only_to_its_owner(
 
     a.fill("#new-members", "999999")  # nobody: the server's refusal is shown as it said it
     a.click("#new-chat button")
-    expect(a.locator("#error")).to_have_text("unknown member_ids: 999999")
+    expect(a.locator("#error")).to_have_text("member_ids include users who cannot be added")
     a.fill("#new-members", str(user_b))
     a.click("#new-chat button")
     expect(a.locator("#chat-title")).to_contain_text(f"#{user_b}")

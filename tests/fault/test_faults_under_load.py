@@ -56,6 +56,9 @@ def faulty(own_redis: RedisServer, own_postgres: PostgresServer) -> Iterator[Vox
         REDIS_URL=own_redis.url,
         DATABASE_URL=own_postgres.create_database(),
         RATE_LIMIT_PER_MINUTE="1000000",
+        # The load posts 20 messages a second from one sender into one chat.
+        CHAT_MESSAGES_PER_MINUTE="100000",
+        CHAT_MESSAGES_PER_MINUTE_PER_CHAT="100000",
         HEARTBEAT_INTERVAL="1s",
         CONNECTION_TIMEOUT="3s",
         CLEANUP_INTERVAL="1s",
@@ -295,11 +298,12 @@ async def test_acknowledged_work_survives_each_fault(
         # a socket after it all still hears live messages
         listener = await WsClient.connect(faulty.ws_url, token=reader["Authorization"][7:])
         try:
-            await http.post(
+            last = await http.post(
                 f"/api/chats/{chat['id']}/messages",
                 json={"text": "after the storm", "client_msg_id": "last"},
                 headers=sender,
             )
+            assert last.status_code == 201, last.text
             while (frame := await listener.next(timeout=10))["type"] != "chat.message":
                 pass
             assert frame["payload"]["text"] == "after the storm"
