@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 from databases import Database
 
-from app.errors import DomainError, bad_request
+from app.errors import DomainError, not_found
 from app.roulette import live, store
 from app.roulette.live import Change, Kind
 from app.roulette.schemas import Session
-from app.roulette.values import HISTORY_FULL, Number
+from app.roulette.values import Number
 from app.ws.gateway import Gateway
 
 # Changes waiting on one key in this worker beyond this are refused: a writer that cannot keep
@@ -157,36 +157,36 @@ class Appender:
     async def _append(self, key: str, ops: list[Append]) -> tuple[list[Outcome], list[Change]]:
         """Appends the batch's new saves. A save whose client id is already stored, or came
         earlier in this batch, is a retry: it is answered with the session as it is after
-        the batch (or with the refusal its first got)."""
+        the batch."""
         stored = await store.saved_client_ids(
             self.db, key, {op.client_id for op in ops if op.client_id}
         )
-        first_of: dict[str, int] = {}  # a client id's first save in this batch
+        seen: set[str] = set()  # client ids saved earlier in this batch
         fresh: list[int] = []  # indexes of the saves to store
         for index, op in enumerate(ops):
             if op.client_id is None:
                 fresh.append(index)
-            elif op.client_id not in stored and op.client_id not in first_of:
-                first_of[op.client_id] = index
+            elif op.client_id not in stored and op.client_id not in seen:
+                seen.add(op.client_id)
                 fresh.append(index)
-        sessions = await store.append(
+        appended = await store.append(
             self.db, key, [ops[i].number for i in fresh], [ops[i].client_id for i in fresh]
         )
-        # A new save past the history's cap is refused.
-        outcomes: list[Outcome] = [bad_request(HISTORY_FULL, code="history_full") for _ in ops]
-        for index, session in zip(fresh, sessions, strict=False):
-            outcomes[index] = session
-        if len(fresh) < len(ops):
-            current = sessions[-1] if sessions else await store.get(self.db, key)
-            for index, op in enumerate(ops):
-                first = first_of.get(op.client_id or "", index)
-                if first != index and isinstance(outcomes[first], DomainError):
-                    outcomes[index] = outcomes[first]
-                elif (first != index or op.client_id in stored) and current is not None:
-                    outcomes[index] = current
+        answers = dict(zip(fresh, appended.sessions, strict=True))
+        current = appended.sessions[-1] if appended.sessions else await store.get(self.db, key)
+        outcomes: list[Outcome] = []
+        for index in range(len(ops)):
+            answer = answers.get(index, current)  # a retry: the session after the batch
+            outcomes.append(answer if answer is not None else not_found("no such session"))
         changes = [
-            Change(key, Kind.APPEND, len(session.history), ops[index].number)
-            for index, session in zip(fresh, sessions, strict=False)
+            Change(
+                key,
+                Kind.APPEND,
+                len(session.history),
+                ops[index].number,
+                dropped=appended.dropped,
+            )
+            for index, session in answers.items()
         ]
         return outcomes, changes
 

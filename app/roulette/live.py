@@ -57,6 +57,9 @@ class Change:
     version: int
     number: Number | None
     index: int | None = None
+    # Oldest numbers an append dropped to stay within the cap: the history shifted, so the
+    # dialect that applies deltas by version (C) gets the whole history instead of `add`.
+    dropped: int = 0
 
 
 def topic(dialect: Dialect, key: str) -> str:
@@ -109,7 +112,7 @@ def frame_text(
         return _text("sync", timestamp, key, history())
     if dialect is Dialect.C:
         version = ("version", str(change.version))
-        if change.kind is Kind.APPEND:
+        if change.kind is Kind.APPEND and not change.dropped:
             return _text("add", timestamp, key, number, version)
         if change.kind is Kind.REMOVE:
             return _text("remove", timestamp, key, ("index", str(change.index)), version)

@@ -13,6 +13,7 @@ one-second resolution. The board's "00" is stored as 37 (`values.stored`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,26 +82,68 @@ async def saved_client_ids(db: Database, key: str, client_ids: set[str]) -> set[
     return {row["client_id"] for row in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """One Session per number appended, and how many of the oldest numbers made room."""
+
+    sessions: list[Session]
+    dropped: int
+
+
 async def append(
     db: Database, key: str, numbers: Sequence[Number], client_ids: Sequence[str | None] = ()
-) -> list[Session]:
-    """Appends what fits of `numbers` (a history holds MAX_HISTORY at most), each with its
-    client id if `client_ids` gives one: one upsert, one INSERT, one read of the history.
-    Returns one Session per number appended, each with the history up to and including that
-    number, as a watcher must see it; the numbers past the cap are left out, for the caller
-    to refuse.
+) -> Appended:
+    """Appends `numbers`, each with its client id if `client_ids` gives one: one upsert, one
+    INSERT, one read of the history. A history holds MAX_HISTORY at most: past it the oldest
+    numbers are dropped, as a board's strip forgets its oldest.
+
+    Each Session has the history up to and including its number, as a watcher must see it;
+    when numbers were dropped, every Session has the history as it is after the batch (the
+    states in between are gone with what was dropped).
     """
-    room = MAX_HISTORY - await _count(db, key)
-    taken = [stored(n) for n in numbers[: max(room, 0)]]
-    if not taken:
-        return []
-    row = await fetch_returned(
-        db, _upsert(db, key, sessions.c.count + len(taken), taken[-1], added=len(taken))
-    )
-    await _insert(db, row["id"], taken, first=row["count"] - len(taken) + 1, client_ids=client_ids)
+    if not numbers:
+        return Appended([], 0)
+    existing = await _count(db, key)
+    dropped = max(existing + len(numbers) - MAX_HISTORY, 0)
+    from_stored = min(dropped, existing)  # the rest of `dropped` are this batch's own oldest
+    if from_stored:
+        await _drop_oldest(db, key, from_stored)
+    skip = dropped - from_stored
+    ids = [*client_ids, *[None] * len(numbers)][: len(numbers)]
+    taken = [stored(n) for n in numbers[skip:]]
+    count = sessions.c.count + len(taken) - from_stored
+    row = await fetch_returned(db, _upsert(db, key, count, taken[-1], added=len(taken)))
+    await _insert(db, row["id"], taken, first=row["count"] - len(taken) + 1, client_ids=ids[skip:])
     history = await _history(db, row["id"])
+    if dropped:
+        return Appended([_session(row, history) for _ in numbers], dropped)
     whole = len(history)
-    return [_session(row, history[: whole - later]) for later in range(len(taken) - 1, -1, -1)]
+    prefixes = [history[: whole - later] for later in range(len(numbers) - 1, -1, -1)]
+    return Appended([_session(row, prefix) for prefix in prefixes], 0)
+
+
+async def _drop_oldest(db: Database, key: str, count: int) -> None:
+    """Deletes the `count` oldest numbers of `key`; the rest move up to positions 1.. again."""
+    session_id = await db.fetch_val(sa.select(sessions.c.id).where(sessions.c.key == key))
+    mine = numbers_table.c.session_id == session_id
+    await db.execute(numbers_table.delete().where(mine, numbers_table.c.position <= count))
+    await _shift(db, mine, after=count, by=count)
+
+
+async def _shift(db: Database, mine: Any, *, after: int, by: int) -> None:
+    """Moves the numbers past position `after` up by `by`, through negative positions:
+    PostgreSQL checks the unique (session, position) row by row, so `position - by` in one
+    pass could collide with a row not yet moved."""
+    await db.execute(
+        numbers_table.update()
+        .where(mine, numbers_table.c.position > after)
+        .values(position=by - numbers_table.c.position)
+    )
+    await db.execute(
+        numbers_table.update()
+        .where(mine, numbers_table.c.position < 0)
+        .values(position=-numbers_table.c.position)
+    )
 
 
 async def replace(db: Database, key: str, numbers: list[Number]) -> Session:
@@ -153,18 +196,7 @@ async def remove(db: Database, key: str, index: int) -> Session:
     session_id, position = row["id"], index + 1
     mine = numbers_table.c.session_id == session_id
     await db.execute(numbers_table.delete().where(mine, numbers_table.c.position == position))
-    # Shifted through negative positions: PostgreSQL checks the unique (session, position)
-    # row by row, so `position - 1` in one pass could collide with a row not yet moved.
-    await db.execute(
-        numbers_table.update()
-        .where(mine, numbers_table.c.position > position)
-        .values(position=1 - numbers_table.c.position)
-    )
-    await db.execute(
-        numbers_table.update()
-        .where(mine, numbers_table.c.position < 0)
-        .values(position=-numbers_table.c.position)
-    )
+    await _shift(db, mine, after=position, by=1)
     history = await _history(db, session_id)
     updated = await fetch_returned(
         db,

@@ -28,7 +28,6 @@ INVALID_KEY = "Invalid key"
 INVALID_NUMBER = "Invalid number"
 INVALID_HISTORY = "Invalid history format"
 INVALID_INDEX = "Invalid index"
-HISTORY_FULL = "History is full"
 NO_SESSION_KEY = "client has no session key"
 INVALID_CLIENT_ID = f"client_id must be 1 to {MAX_CLIENT_ID_LENGTH} printable characters"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -114,16 +115,23 @@ async def test_replaces_and_removes_queue_between_appends_in_order(services: Ser
         done[6].result()
 
 
-async def test_appends_past_the_cap_are_refused_and_the_rest_kept(
+async def test_appends_past_the_cap_drop_the_oldest(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A full history keeps the newest MAX_HISTORY, as a board's strip does: within one batch
+    and across batches, and positions stay gapless for the removes that follow."""
     monkeypatch.setattr(store, "MAX_HISTORY", 3)
     saves = _appender(services)
-    done = [saves.append("k", n) for n in (1, 2, 3, 4)]
+    key = f"cap-{uuid.uuid4().hex[:8]}"
+    done = [saves.append(key, n) for n in (1, 2, 3, 4)]
     await saves.drain()
-    assert done[2].result().history == [1, 2, 3]
-    with pytest.raises(DomainError, match="History is full"):
-        done[3].result()
+    assert done[3].result().history == [2, 3, 4]
+    later = saves.append(key, 5)
+    await saves.drain()
+    assert later.result().history == [3, 4, 5]
+    removed = saves.remove(key, 0)
+    await saves.drain()
+    assert removed.result().history == [4, 5]
 
 
 async def test_a_client_id_twice_in_one_batch_is_stored_once(services: Services) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.fixtures.voxhub_server import VoxhubServer
 from tests.roulette.helpers import new_key
+from tests.ws.client import WsClient
 
 
 async def test_shapes_of_every_call_as_the_client_reads_them(cluster: VoxhubServer) -> None:
@@ -131,14 +132,25 @@ async def test_a_refused_write_changes_nothing(cluster: VoxhubServer) -> None:
         assert (await http.get(f"/api/roulette/{key}")).json() == {"history": [1, 2]}
 
 
-async def test_a_full_history_refuses_appends(cluster: VoxhubServer) -> None:
+async def test_a_full_history_drops_its_oldest(cluster: VoxhubServer) -> None:
+    """At 10,000 a save drops the oldest number, as a board does; a dialect-C watcher, which
+    applies `add` by version, gets the shifted history whole instead."""
     key = new_key()
-    async with httpx.AsyncClient(base_url=cluster.url) as http:
-        full = [n % 37 for n in range(10_000)]
-        assert (await http.put(f"/api/roulette/{key}", json={"history": full})).status_code == 200
-        refused = await http.post("/api/roulette/save", json={"key": key, "number": 1})
-        assert refused.status_code == 400 and refused.json() == {"error": "History is full"}
-        assert len((await http.get(f"/api/roulette/{key}")).json()["history"]) == 10_000
+    watcher = await WsClient.connect(cluster.ws_url)
+    try:
+        async with httpx.AsyncClient(base_url=cluster.url) as http:
+            full = [n % 37 for n in range(10_000)]
+            assert (await http.put(f"/api/roulette/{key}", json={"history": full})).is_success
+            await watcher.send({"type": "join", "key": key, "version": 0})
+            assert len((await watcher.expect("sync"))["history"]) == 10_000
+            saved = await http.post("/api/roulette/save", json={"key": key, "number": 36})
+            assert saved.status_code == 200, saved.text
+            history = (await http.get(f"/api/roulette/{key}")).json()["history"]
+        assert history == [*full[1:], 36]
+        shifted = await watcher.expect("sync")
+        assert shifted["full"] is True and shifted["history"] == history
+    finally:
+        await watcher.close()
 
 
 @pytest.mark.parametrize(

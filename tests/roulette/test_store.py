@@ -27,7 +27,7 @@ async def _locked_append(db: Database, key: str, numbers: list[int]) -> list[Ses
     """As the appender runs it: in a transaction holding the key's lock."""
     async with db.transaction():
         await store.lock(db, key)
-        return await store.append(db, key, numbers)
+        return (await store.append(db, key, numbers)).sessions
 
 
 async def test_a_batch_appends_in_order_and_each_save_sees_its_own_history(
@@ -36,9 +36,9 @@ async def test_a_batch_appends_in_order_and_each_save_sees_its_own_history(
     db = await _database(database_url)
     key = f"batch-{uuid.uuid4().hex[:8]}"
     try:
-        (first,) = await store.append(db, key, [5])
+        (first,) = (await store.append(db, key, [5])).sessions
         assert first.history == [5]
-        batch = await store.append(db, key, [1, 36, 0])
+        batch = (await store.append(db, key, [1, 36, 0])).sessions
         assert [s.history for s in batch] == [[5, 1], [5, 1, 36], [5, 1, 36, 0]]
         assert (await store.get(db, key)).history == [5, 1, 36, 0]
         (listed,) = [s for s in await store.list_sessions(db) if s.key == key]
@@ -66,7 +66,7 @@ async def test_remove_closes_the_gap_and_00_round_trips(database_url: str) -> No
         await store.replace(db, key, [1, "00", 2, 3])
         assert (await store.remove(db, key, 0)).history == ["00", 2, 3]
         assert (await store.remove(db, key, 1)).history == ["00", 3]
-        (last,) = await store.append(db, key, [4])
+        (last,) = (await store.append(db, key, [4])).sessions
         assert last.history == ["00", 3, 4] == (await store.get(db, key)).history
         assert (await store.remove(db, key, 2)).history == ["00", 3]
         with pytest.raises(DomainError, match="Invalid index"):
