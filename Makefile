@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-APT_PACKAGES := redis-server postgresql nginx-light wrk coturn chromium espeak-ng
+APT_PACKAGES := redis-server postgresql nginx-light wrk coturn chromium espeak-ng iproute2
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: run test lint migrate bench install system-deps clean
@@ -37,6 +37,7 @@ system-deps:
 	command -v turnserver >/dev/null || [ -x /usr/bin/turnserver ] || missing="$$missing coturn"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && \
