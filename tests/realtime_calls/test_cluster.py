@@ -137,7 +137,12 @@ async def test_take_over_after_sigkill_and_hand_over_at_sigterm(
 
         state = await until(handed_over, 10, "the call to be handed over")
         assert state["state"] == "live"
-        assert fake_call.attachments == attachments + 1
+
+        async def attached_once_more() -> bool:
+            # The lease names the successor a moment before its sideband reaches OpenAI.
+            return fake_call.attachments == attachments + 1
+
+        await until(attached_once_more, 10, "the successor's sideband to attach")
         await until(lambda: charged_after(3), 10, "responses after the hand-over")
         final = await caller.hang_up()
     finally:
